@@ -1,0 +1,137 @@
+"""`btc`: the command-line front end, shaped like `bpftrace`.
+
+    btc --check FILE...          parse (and analyse) the files, print problems
+    btc --check -e 'PROGRAM'     the same for a program given inline
+    btc --emit ast FILE          print the syntax tree
+
+Diagnostics go to stderr in bpftrace's format; the exit status is 1 when any
+error was found and 0 otherwise. This module reads files and prints; it has
+no compiler logic of its own, and never shows a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+
+from . import __version__
+from .diagnostics import has_errors, render_all
+from .syntax import MAX_SOURCE_BYTES, parse
+from .syntax.dump import dump
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass
+class Input:
+    name: str
+    text: str
+
+
+class InputError(Exception):
+    """A file that cannot be used as a program; the message says why."""
+
+
+def read_program(path: str) -> Input:
+    """Read a program file as UTF-8 text, or raise InputError."""
+    try:
+        size = os.stat(path).st_size
+        if size > MAX_SOURCE_BYTES:
+            raise InputError(
+                f"{path}: file too large ({size / (1 << 20):.1f} MiB); "
+                f"a program may be at most {MAX_SOURCE_BYTES // 1024} KiB"
+            )
+        with open(path, "rb") as f:
+            data = f.read(MAX_SOURCE_BYTES + 1)
+    except InputError:
+        raise
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_SOURCE_BYTES:  # grew while we looked, or a device
+        raise InputError(f"{path}: file too large; a program may be at most {MAX_SOURCE_BYTES // 1024} KiB")
+    if b"\0" in data:
+        raise InputError(f"{path}: not a text file (it contains NUL bytes)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+    return Input(path, text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="btc",
+        description="Compile and check bpftrace programs.",
+        epilog="Examples:\n  btc --check script.bt\n  btc --check -e 'BEGIN { printf(\"hi\\n\"); }'",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-e", dest="program", metavar="PROGRAM", help="the program text")
+    parser.add_argument("--check", action="store_true", help="check the program(s) and exit")
+    parser.add_argument(
+        "--emit", choices=["ast"], metavar="WHAT", help="print an intermediate form: ast"
+    )
+    parser.add_argument("--no-warnings", action="store_true", help="do not print warnings")
+    parser.add_argument("-V", "--version", action="version", version=f"btc {__version__}")
+    parser.add_argument("files", nargs="*", metavar="FILE", help="program file(s)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.program is None and not args.files:
+        print("btc: no program given (a FILE or -e 'PROGRAM')", file=sys.stderr)
+        return EXIT_USAGE
+    if not (args.check or args.emit):
+        print(
+            "btc: running programs arrives with the backend; "
+            "use --check to check a program or --emit ast to see its syntax tree",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+
+    if args.program is not None:
+        inputs = [Input("stdin", args.program)]
+    else:
+        inputs = []
+        for path in args.files:
+            try:
+                inputs.append(read_program(path))
+            except InputError as exc:
+                print(f"btc: {exc}", file=sys.stderr)
+                return EXIT_ERROR
+
+    status = EXIT_OK
+    for item in inputs:
+        if not check_one(item, args):
+            status = EXIT_ERROR
+    return status
+
+
+def check_one(item: Input, args) -> bool:
+    """Parse one program, print its diagnostics (and AST); True if no errors."""
+    result = parse(item.text, item.name)
+    diagnostics = result.diagnostics
+    if args.no_warnings:
+        diagnostics = [d for d in diagnostics if d.is_error]
+    if args.emit == "ast":
+        sys.stdout.write(dump(result.program, result.source))
+    if not item.text.strip():
+        print(f"{item.name}: WARNING: the program is empty", file=sys.stderr)
+    sys.stderr.write(render_all(diagnostics, result.source))
+    return not has_errors(result.diagnostics)
+
+
+def entry_point() -> None:
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        code = 130
+    except BrokenPipeError:  # `btc --emit ast x.bt | head`
+        code = EXIT_OK
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    entry_point()

@@ -1,0 +1,449 @@
+"""parse(): bpftrace text to an AST and diagnostics, for any input.
+
+lark builds an LALR(1) parser with a contextual lexer from bpftrace.lark. We
+drive it token by token ourselves, instead of calling `Lark.parse`, so that
+a syntax error never ends the parse:
+
+1. **Repair.** If inserting one token (`;`, `)`, `,` ...) lets the
+   offending token through, insert it and report "expected ';'".
+2. **Panic.** Otherwise report the unexpected token, pop the parser's stack
+   back to the nearest *anchor* (a state between statements of a block,
+   between a probe's header and its body, or between top-level items), and
+   skip tokens until a point where parsing can resume: a `;` or `}` that
+   closes the broken statement, a `{` that opens a body, a keyword that
+   starts a statement, or a line that starts at column 1 at the top level.
+3. **End of input.** Close whatever is still open (`}`, `)`, `]`).
+
+Everything that was complete before an error stays on lark's value stack,
+so every probe, statement and expression that parsed is in the AST.
+
+Only this module and to_ast.py know about lark. The lark internals used here
+(`ParserState`, the contextual lexer's per-state lexers, `BasicLexer`) are
+pinned by the lark version range in pyproject.toml.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+from copy import copy
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from lark import Lark, Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+from lark.lexer import BasicLexer
+
+from ..diagnostics import Diagnostic, DiagnosticSink, error
+from ..source import SourceText, Span, decode
+from . import ast
+from .to_ast import AstBuilder
+
+MAX_SOURCE_BYTES = 1 << 20
+MAX_SYNTAX_ERRORS = 100
+# Parser stack depth; deeper input is reported and skipped, which keeps the
+# tree (and every recursive pass after us) shallow.
+MAX_STACK_DEPTH = 400
+# After an error, this many tokens must be accepted before another error is
+# reported: one mistake should give one message, not a cascade.
+QUIET_AFTER_ERROR = 2
+
+_comments: contextvars.ContextVar[list] = contextvars.ContextVar("bpftrace_comments")
+
+
+@dataclass
+class ParseResult:
+    program: ast.Program
+    diagnostics: list[Diagnostic]
+    source: SourceText
+
+
+def parse(text: str, name: str = "stdin") -> ParseResult:
+    """Parse a whole bpftrace program. Never raises for any text."""
+    source = SourceText(text, name)
+    if len(source.data) > MAX_SOURCE_BYTES:
+        message = (
+            f"program too large: {len(source.data)} bytes "
+            f"(the limit is {MAX_SOURCE_BYTES // 1024} KiB)"
+        )
+        program = ast.Program(Span(0, len(source.data)), [])
+        return ParseResult(program, [error("too-large", message, Span(0, 0))], source)
+    sink = DiagnosticSink()
+    try:
+        program = _Session(_grammar(), source, sink).run()
+    except RecursionError:
+        sink.error("nesting", "program is nested too deeply to parse", Span(0, 0))
+        program = ast.Program(Span(0, len(source.data)), [])
+    return ParseResult(program, sink.items, source)
+
+
+# --------------------------------------------------------------- grammar
+
+
+class _Grammar:
+    """The lark parser and the facts recovery needs, built once."""
+
+    def __init__(self) -> None:
+        text = resources.files(__package__).joinpath("bpftrace.lark").read_text()
+        self.lark = Lark(
+            text,
+            parser="lalr",
+            lexer="contextual",
+            keep_all_tokens=True,  # spans come from tokens; see to_ast.py
+            maybe_placeholders=False,
+            g_regex_flags=re.ASCII,
+            lexer_callbacks={"LINE_COMMENT": _record_comment, "BLOCK_COMMENT": _record_comment},
+            cache=True,
+        )
+        self.contextual = self.lark.parser.lexer
+        self.states = self.lark.parser.parser.parser.parse_table.states
+        self.name_of = {t.pattern.value: t.name for t in self.lark.terminals if t.pattern.type == "str"}
+        self.display = {t.name: _display_terminal(t) for t in self.lark.terminals}
+        self.display["$END"] = "end of file"
+        # Terminal names for the punctuation recovery works with.
+        n = self.name_of
+        self.LBRACE, self.RBRACE, self.SEMI = n["{"], n["}"], n[";"]
+        self.openers = {n["("]: n[")"], n["["]: n["]"], n["{"]: n["}"], "CAST_OPEN": n[")"]}
+        self.closers = {n[")"], n["]"], n["}"]}
+        self.repairs = [n[";"], n[")"], n["]"], n["}"], n[","], "PRED_END"]
+        self.eof_closers = [n["}"], n[")"], n["]"]]
+        self.statement_keywords = {n[k] for k in ("let", "if", "for", "while", "unroll", "return", "break", "continue")}
+        self.item_keywords = {n[k] for k in ("macro", "fn", "config", "import", "let")}
+        # Terminals that can start an expression; an error message says
+        # "expected expression" rather than listing them all.
+        self.expression_start = {"INT", "STRING", "VAR", "IDENT", "MAP"}
+        self.expression_terminals = self.expression_start | {
+            "CHAR", "PARAM", "PARAM_COUNT", "CAST_OPEN", "TRUE", "FALSE",
+        } | {n[k] for k in ("(", "{", "!", "~", "-", "*", "&", "++", "--", "if", "sizeof", "offsetof", "typeinfo", "comptime")}  # fmt: skip
+        # Anchor states, recognised by what they accept.
+        self.block_anchors = {s for s, acts in self.states.items() if self.RBRACE in acts and n["let"] in acts}
+        self.top_anchors = {s for s, acts in self.states.items() if n["macro"] in acts}
+        self.head_anchors = {
+            s for s, acts in self.states.items()
+            if self.LBRACE in acts and n["/"] in acts and self.RBRACE not in acts
+        }  # fmt: skip
+        # Recovery lexes skipped text with every expression-level terminal.
+        top_only = {"ATTACH_POINT", "C_DEFINITION", "C_TYPEDEF", "CPP_LINE", "SHEBANG"}
+        conf = copy(self.lark.lexer_conf)
+        conf.terminals = [t for t in self.lark.terminals if t.name not in top_only]
+        conf.skip_validation = True
+        self.skip_lexer = BasicLexer(conf)
+
+    def accepts(self, state, terminal: str) -> bool:
+        return terminal in self.states[state]
+
+
+def _display_terminal(terminal) -> str:
+    names = {
+        "INT": "integer", "STRING": "string", "CHAR": "character", "IDENT": "identifier",
+        "VAR": "variable", "MAP": "map", "PARAM": "positional parameter", "PARAM_COUNT": "'$#'",
+        "ATTACH_POINT": "attach point", "PRED_END": "'/'", "CAST_OPEN": "'('",
+        "COMPOUND_OP": "compound assignment", "CPP_LINE": "preprocessor line",
+        "C_DEFINITION": "C definition", "C_TYPEDEF": "typedef", "SHEBANG": "'#!'",
+    }  # fmt: skip
+    if terminal.name in names:
+        return names[terminal.name]
+    if terminal.pattern.type == "str":
+        return f"'{terminal.pattern.value}'"
+    return terminal.name.lower()
+
+
+@lru_cache(maxsize=1)
+def _grammar() -> _Grammar:
+    # lark logs grammar conflicts at debug level; they are documented in
+    # the grammar and tested in tests/test_grammar.py.
+    logging.getLogger("lark").setLevel(logging.WARNING)
+    return _Grammar()
+
+
+def _record_comment(token: Token) -> Token:
+    sink = _comments.get(None)
+    if sink is not None:
+        sink.append(token)
+    return token
+
+
+# --------------------------------------------------------------- session
+
+_BLOCK, _HEAD, _TOP = "block", "head", "top"
+
+
+class _Session:
+    """One parse: the lark parser state, the lexer position, and recovery."""
+
+    def __init__(self, grammar: _Grammar, source: SourceText, sink: DiagnosticSink) -> None:
+        self.g = grammar
+        self.source = source
+        self.sink = sink
+        interactive = grammar.lark.parse_interactive(source.lark_text)
+        self.state = interactive.parser_state
+        self.lexer_state = interactive.lexer_thread.state
+        self.end = len(source.lark_text)
+        self.errors = 0
+        self.accepted_since_error = QUIET_AFTER_ERROR
+        self.last_end = 0  # where the last accepted token ended
+        self.skipping = None  # anchor kind while skipping, else None
+        self.skip_depth = 0
+        self.bad_chars_at = -1
+
+    def run(self) -> ast.Program:
+        comment_tokens: list[Token] = []
+        reset = _comments.set(comment_tokens)
+        try:
+            while (token := self._next_token()) is not None:
+                if self.skipping:
+                    self._skip(token)
+                else:
+                    self._feed(token)
+                if self.errors >= MAX_SYNTAX_ERRORS:
+                    self._report(Span(token.start_pos, self.end), "too many syntax errors; giving up", force=True)
+                    break
+            tree = self._finish()
+        finally:
+            _comments.reset(reset)
+        comments = self._comments(comment_tokens)
+        return AstBuilder(self.source, self.sink).build(tree, comments)
+
+    # ------------------------------------------------------------ lexing
+
+    def _next_token(self) -> Token | None:
+        """The next token, or None at the end. Characters that no terminal
+        matches are reported (once per run) and skipped."""
+        while True:
+            if self.skipping:
+                lexer = self.g.skip_lexer
+            else:
+                lexer = self.g.contextual.lexers[self.state.position]
+            try:
+                return lexer.next_token(self.lexer_state, self.state)
+            except EOFError:
+                return None
+            except UnexpectedCharacters:
+                pass
+            if not self.skipping:
+                # Maybe a token that is valid elsewhere, such as '}' at the
+                # top level: lex it anyway so the parser can report it.
+                try:
+                    return self.g.skip_lexer.next_token(self.lexer_state, self.state)
+                except (UnexpectedCharacters, EOFError):
+                    pass
+            self._skip_character()
+
+    def _skip_character(self) -> None:
+        pos = self.lexer_state.line_ctr.char_pos
+        if pos >= self.end:
+            return
+        if pos != self.bad_chars_at and not self.skipping:
+            char = decode(self.source.lark_text[pos : pos + 1])
+            shown = repr(char)[1:-1] if char.isprintable() else f"\\x{ord(self.source.lark_text[pos]):02x}"
+            self._report(Span(pos, pos + 1), f"unexpected character '{shown}'")
+        self.lexer_state.line_ctr.feed(self.source.lark_text[pos])
+        self.bad_chars_at = pos + 1
+
+    def _rewind(self, token: Token) -> None:
+        """Lex again from the start of `token`."""
+        ctr = self.lexer_state.line_ctr
+        ctr.char_pos = token.start_pos
+        ctr.line = token.line
+        ctr.column = token.column
+        ctr.line_start_pos = token.start_pos - token.column + 1
+
+    # ----------------------------------------------------------- parsing
+
+    def _feed(self, token: Token) -> None:
+        if not self._try_feed(token):
+            self._recover(token)
+            return
+        if len(self.state.state_stack) > MAX_STACK_DEPTH:
+            self._report(self._token_span(token), "nested too deeply", force=True)
+            del self.state.state_stack[MAX_STACK_DEPTH // 2 :]
+            del self.state.value_stack[MAX_STACK_DEPTH // 2 - 1 :]
+            self.skipping = self._pop_to_anchor()
+            self.skip_depth = 0
+
+    def _try_feed(self, token: Token) -> bool:
+        """Feed a token if the parser accepts it; leave the state as it was
+        if it does not."""
+        if not self.g.accepts(self.state.position, token.type):
+            return False
+        states, values = self.state.state_stack, self.state.value_stack
+        saved = (states[:], values[:])
+        try:
+            self.state.feed_token(token, token.type == "$END")
+        except UnexpectedToken:  # after reductions that the LALR table allowed
+            states[:], values[:] = saved
+            return False
+        self.last_end = max(self.last_end, token.end_pos)
+        self.accepted_since_error += 1
+        return True
+
+    def _recover(self, token: Token) -> None:
+        if self._repair(token):
+            return
+        self._report(self._token_span(token), self._unexpected_message(token))
+        self._panic_from(token)
+
+    def _repair(self, token: Token) -> bool:
+        """Insert one missing token before `token`, if that lets it through."""
+        for terminal in self.g.repairs:
+            if not self.g.accepts(self.state.position, terminal):
+                continue
+            trial = self.state.copy(deepcopy_values=False)
+            try:
+                trial.feed_token(self._synthetic(terminal, self.last_end))
+                trial.feed_token(token, token.type == "$END")
+            except UnexpectedToken:
+                continue
+            self._report(Span(self.last_end, self.last_end), f"expected {self.g.display[terminal]}")
+            self.state.state_stack[:] = trial.state_stack
+            self.state.value_stack[:] = trial.value_stack
+            self.last_end = token.end_pos
+            return True
+        return False
+
+    def _panic_from(self, token: Token) -> None:
+        """Pop to the nearest anchor; then go on with `token` if the anchor
+        accepts it, or skip from after it."""
+        kind = self._pop_to_anchor()
+        if self._try_feed(token):
+            return
+        self.skipping = kind
+        self.skip_depth = 1 if token.type in self.g.openers else 0
+
+    def _pop_to_anchor(self) -> str:
+        stack, values = self.state.state_stack, self.state.value_stack
+        while len(stack) > 1:
+            kind = self._anchor_kind(stack[-1])
+            if kind:
+                return kind
+            stack.pop()
+            values.pop()
+        return _TOP
+
+    def _anchor_kind(self, state) -> str | None:
+        if state in self.g.block_anchors:
+            return _BLOCK
+        if state in self.g.head_anchors:
+            return _HEAD
+        if state in self.g.top_anchors:
+            return _TOP
+        return None
+
+    def _skip(self, token: Token) -> None:
+        """Skip one token while resynchronising; resume at a safe point."""
+        g = self.g
+        kind = token.type
+        at_depth_zero = self.skip_depth == 0
+        if kind in g.openers and not (at_depth_zero and kind == g.LBRACE):
+            self.skip_depth += 1
+            return
+        if kind in g.closers and self.skip_depth > 0:
+            self.skip_depth -= 1
+            return
+        if not at_depth_zero:
+            return
+        anchor = self.skipping
+        resume = False
+        if anchor == _BLOCK:
+            resume = kind in (g.SEMI, g.RBRACE, g.LBRACE) or kind in g.statement_keywords
+        elif anchor == _HEAD:
+            resume = kind == g.LBRACE
+        elif kind == g.LBRACE:
+            # A body whose header did not parse: parse the body anyway, under
+            # an attach point marked as an error.
+            self.state.feed_token(self._synthetic("ATTACH_POINT", token.start_pos))
+            resume = True
+        else:
+            resume = token.column == 1 or kind in g.item_keywords
+        if resume:
+            self.skipping = None
+            self._rewind(token)
+
+    def _finish(self):
+        """Feed the end of input, closing whatever is still open."""
+        end = self._synthetic("$END", self.end)
+        reported = False
+        for _ in range(4 * len(self.state.state_stack) + 100):
+            if self.g.accepts(self.state.position, "$END"):
+                try:
+                    return self.state.feed_token(end, True)
+                except UnexpectedToken:
+                    pass
+            if not reported:
+                self._report(Span(self.last_end, self.last_end), self._unexpected_message(end))
+                reported = True
+            closers = (self._synthetic(t, self.end) for t in self.g.eof_closers)
+            if not any(self._try_feed(closer) for closer in closers) and len(self.state.state_stack) > 1:
+                self.state.state_stack.pop()
+                self.state.value_stack.pop()
+        # Not reached in practice: the start state accepts the end of input.
+        del self.state.state_stack[1:]
+        del self.state.value_stack[:]
+        return self.state.feed_token(end, True)
+
+    # --------------------------------------------------------- reporting
+
+    def _report(self, span: Span, message: str, force: bool = False) -> None:
+        quiet = self.accepted_since_error < QUIET_AFTER_ERROR
+        self.accepted_since_error = 0
+        if quiet and not force:
+            return
+        self.errors += 1
+        self.sink.error("syntax", message, span)
+
+    def _unexpected_message(self, token: Token) -> str:
+        expected = self._expected(self.state.position)
+        found = self._describe(token)
+        if expected and len(expected) <= 4:
+            return f"unexpected {found}, expected {_join(expected)}"
+        return f"unexpected {found}"
+
+    def _expected(self, state) -> list[str]:
+        terminals = [t for t in self.g.states[state] if t.isupper() or t == "$END"]
+        names = {self.g.display.get(t, t) for t in terminals}
+        if self.g.expression_start <= set(terminals):
+            names = {self.g.display[t] for t in terminals if t not in self.g.expression_terminals}
+            names.add("expression")
+        return sorted(names)
+
+    def _describe(self, token: Token) -> str:
+        if token.type == "$END":
+            return "end of file"
+        text = decode(str(token))
+        if len(text) > 24:
+            text = text[:21] + "..."
+        return f"'{text}'"
+
+    @staticmethod
+    def _token_span(token: Token) -> Span:
+        return Span(token.start_pos, max(token.start_pos, token.end_pos))
+
+    def _synthetic(self, terminal: str, pos: int) -> Token:
+        """A zero-width token the source does not have (an inserted ';', an
+        error attach point, the end of input)."""
+        value = "" if terminal in ("ATTACH_POINT", "$END") else self.g.display[terminal].strip("'")
+        return Token(terminal, value, pos, 1, 1, 1, 1, pos)
+
+    def _comments(self, tokens: list[Token]) -> list[ast.Comment]:
+        comments = []
+        seen = set()
+        for tok in tokens:
+            if tok.start_pos in seen:  # a rewind may lex a comment twice
+                continue
+            seen.add(tok.start_pos)
+            span = Span(tok.start_pos, tok.end_pos)
+            block = tok.type == "BLOCK_COMMENT"
+            if block and not str(tok).endswith("*/") or str(tok) == "/*/":
+                self.sink.error("syntax", "unterminated comment", span)
+            comments.append(ast.Comment(span, decode(str(tok)), block))
+        comments.sort(key=lambda c: c.span.start)
+        return comments
+
+
+
+def _join(items: list[str]) -> str:
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " or " + items[-1]
