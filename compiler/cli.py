@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--emit", choices=["ast"], metavar="WHAT", help="print an intermediate form: ast"
     )
     parser.add_argument("--no-warnings", action="store_true", help="do not print warnings")
+    parser.add_argument("-v", dest="verbose", action="store_true", help="say what was checked")
     parser.add_argument("-V", "--version", action="version", version=f"btc {__version__}")
     parser.add_argument("files", nargs="*", metavar="FILE", help="program file(s)")
     return parser
@@ -120,7 +121,13 @@ def check_one(item: Input, args) -> bool:
     if not item.text.strip():
         print(f"{item.name}: WARNING: the program is empty", file=sys.stderr)
     sys.stderr.write(render_all(diagnostics, result.source))
-    return not has_errors(result.diagnostics)
+    ok = not has_errors(result.diagnostics)
+    if args.verbose:
+        probes = len(result.program.probes)
+        errors = sum(d.is_error for d in result.diagnostics)
+        verdict = "ok" if ok else f"{errors} error{'s' * (errors != 1)}"
+        print(f"{item.name}: {probes} probe{'s' * (probes != 1)}, {verdict}", file=sys.stderr)
+    return ok
 
 
 def entry_point() -> None:

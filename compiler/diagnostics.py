@@ -94,6 +94,9 @@ def sort_for_output(diagnostics) -> list[Diagnostic]:
 
 # ---------------------------------------------------------------- rendering
 
+# Longer source lines are shown as a window around the span.
+MAX_CONTEXT_BYTES = 240
+
 
 def format_location(source: SourceText, span: Span) -> str:
     """`name:L:C1-C2`, or `name:L1-L2` for a span over several lines."""
@@ -119,6 +122,13 @@ def source_context(source: SourceText, span: Span) -> list[str]:
     if first != last:
         return [lines.line_text(i) for i in range(first, last + 1)]
     line_span = lines.line_span(first)
+    if len(line_span) > MAX_CONTEXT_BYTES:
+        # A minified or generated line: show a window around the span.
+        start = max(line_span.start, span.start - MAX_CONTEXT_BYTES // 4)
+        end = min(line_span.end, start + MAX_CONTEXT_BYTES)
+        window = lines.data[start:end].decode("utf-8", errors="replace")
+        underline = " " * (span.start - start) + "~" * max(1, min(len(span), end - span.start))
+        return [window, underline]
     text = lines.line_text(first)
     begin = span.start - line_span.start
     # A zero-width span still gets one '~', just after the text it follows.

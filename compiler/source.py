@@ -54,7 +54,16 @@ def decode(latin: str) -> str:
     """Turn a slice of `SourceText.lark_text` back into the text it encodes."""
     if latin.isascii():
         return latin
-    return latin.encode("latin-1").decode("utf-8", errors="surrogateescape")
+    return _utf8(latin.encode("latin-1"))
+
+
+def _utf8(data: bytes) -> str:
+    # The bytes came from `str.encode("utf-8", "surrogatepass")`, so this
+    # only fails on a slice that cuts a character in two.
+    try:
+        return data.decode("utf-8", errors="surrogatepass")
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors="replace")
 
 
 class SourceText:
@@ -109,7 +118,7 @@ class LineIndex:
 
     def line_text(self, line: int) -> str:
         span = self.line_span(line)
-        return self.data[span.start : span.end].decode("utf-8", errors="replace")
+        return _utf8(self.data[span.start : span.end])
 
     def line_col(self, offset: int) -> tuple[int, int]:
         """1-based line and 1-based byte column, as bpftrace prints them."""
@@ -123,7 +132,7 @@ class LineIndex:
         start = self.line_starts[line]
         if self.is_ascii or encoding == UTF8:
             return line, offset - start
-        prefix = self.data[start:offset].decode("utf-8", errors="surrogateescape")
+        prefix = _utf8(self.data[start:offset])
         return line, _code_units(prefix, encoding)
 
     def offset(self, line: int, character: int, encoding: str = UTF16) -> int:
@@ -135,14 +144,14 @@ class LineIndex:
         span = self.line_span(line)
         if self.is_ascii or encoding == UTF8:
             return min(span.start + max(0, character), span.end)
-        text = self.data[span.start : span.end].decode("utf-8", errors="surrogateescape")
+        text = _utf8(self.data[span.start : span.end])
         units = 0
         consumed = 0
         for char in text:
             if units >= character:
                 break
             units += _code_units(char, encoding)
-            consumed += len(char.encode("utf-8", errors="surrogateescape"))
+            consumed += len(char.encode("utf-8", errors="surrogatepass"))
         return span.start + consumed
 
 

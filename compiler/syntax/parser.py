@@ -232,15 +232,22 @@ class _Session:
             self._skip_character()
 
     def _skip_character(self) -> None:
+        """Step over one character no terminal matches (a whole UTF-8
+        sequence, if it is one)."""
+        text = self.source.lark_text
         pos = self.lexer_state.line_ctr.char_pos
         if pos >= self.end:
             return
+        end = pos + 1
+        if text[pos] >= "\xc0":
+            while end < self.end and end - pos < 4 and "\x80" <= text[end] < "\xc0":
+                end += 1
         if pos != self.bad_chars_at and not self.skipping:
-            char = decode(self.source.lark_text[pos : pos + 1])
-            shown = repr(char)[1:-1] if char.isprintable() else f"\\x{ord(self.source.lark_text[pos]):02x}"
-            self._report(Span(pos, pos + 1), f"unexpected character '{shown}'")
-        self.lexer_state.line_ctr.feed(self.source.lark_text[pos])
-        self.bad_chars_at = pos + 1
+            char = decode(text[pos:end])
+            shown = char if char.isprintable() else ascii(char)[1:-1]
+            self._report(Span(pos, end), f"unexpected character '{shown}'")
+        self.lexer_state.line_ctr.feed(text[pos:end])
+        self.bad_chars_at = end
 
     def _rewind(self, token: Token) -> None:
         """Lex again from the start of `token`."""

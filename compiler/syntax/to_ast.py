@@ -123,6 +123,7 @@ class AstBuilder:
     def _walk(self, root: Tree):
         """Post-order walk with an explicit stack; calls one builder per tree."""
         stack = [(root, iter(root.children), [])]
+        too_deep = False
         while True:
             tree, pending, built = stack[-1]
             for child in pending:
@@ -130,9 +131,10 @@ class AstBuilder:
                     built.append(child)
                 elif len(stack) >= MAX_DEPTH:
                     span = _tree_span(child)
-                    self.sink.error(
-                        "nesting", f"nested too deeply (more than {MAX_DEPTH} levels)", span
-                    )
+                    if not too_deep:  # one report: the first place it happens
+                        message = f"nested too deeply (more than {MAX_DEPTH} levels)"
+                        self.sink.error("nesting", message, span)
+                        too_deep = True
                     built.append(ast.ErrorExpr(span))
                 else:
                     stack.append((child, iter(child.children), []))
