@@ -13,7 +13,7 @@ from importlib import resources
 
 from lark import Lark
 
-from compiler.syntax.parser import _grammar
+from compiler.syntax.grammar import load_grammar
 
 
 def test_only_the_documented_conflicts(caplog) -> None:
@@ -36,6 +36,6 @@ def test_only_the_documented_conflicts(caplog) -> None:
 
 
 def test_recovery_anchors_exist() -> None:
-    grammar = _grammar()
+    grammar = load_grammar()
     assert grammar.block_anchors and grammar.top_anchors and grammar.head_anchors
     assert not (grammar.block_anchors & grammar.top_anchors)

@@ -465,6 +465,14 @@ Expr = Union[
     MapAccess, Identifier, Call, Binary, Unary, IncDec, Cast, FieldAccess, TupleAccess,
     Index, Ternary, If, Block, Tuple, Record, Sizeof, Offsetof, Typeinfo, Comptime,
 ]  # fmt: skip
+# The type names bpftrace itself knows (not typedefs from BTF or headers).
+# In sizeof(...) and friends, a bare name in this set is a type.
+BUILTIN_TYPE_NAMES = frozenset({
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "void",
+    "string", "buffer", "inet", "min_t", "max_t", "sum_t", "count_t", "avg_t", "stats_t",
+    "umin_t", "umax_t", "usum_t", "uavg_t", "ustats_t", "timestamp", "macaddr_t",
+    "cgroup_path_t", "username_t",
+})  # fmt: skip
 TYPE_NODES = (NamedType, RecordType, PointerType, ArrayType, TypeofType)
 STMT_NODES = (ExprStmt, Assign, VarDecl, Discard, For, While, Unroll, Jump, Import)
 

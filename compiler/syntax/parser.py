@@ -17,28 +17,22 @@ a syntax error never ends the parse:
 Everything that was complete before an error stays on lark's value stack,
 so every probe, statement and expression that parsed is in the AST.
 
-Only this module and to_ast.py know about lark. The lark internals used here
-(`ParserState`, the contextual lexer's per-state lexers, `BasicLexer`) are
-pinned by the lark version range in pyproject.toml.
+Only this module, grammar.py and to_ast.py know about lark. The lark
+internals used (`ParserState`, the contextual lexer's per-state lexers,
+`BasicLexer`) are pinned by the lark version range in pyproject.toml.
 """
 
 from __future__ import annotations
 
-import contextvars
-import logging
-import re
-from copy import copy
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 
-from lark import Lark, Token
+from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
-from lark.lexer import BasicLexer
 
 from ..diagnostics import Diagnostic, DiagnosticSink, error
 from ..source import SourceText, Span, decode
 from . import ast
+from .grammar import Grammar, comment_sink, load_grammar
 from .to_ast import AstBuilder
 
 MAX_SOURCE_BYTES = 1 << 20
@@ -49,8 +43,6 @@ MAX_STACK_DEPTH = 400
 # After an error, this many tokens must be accepted before another error is
 # reported: one mistake should give one message, not a cascade.
 QUIET_AFTER_ERROR = 2
-
-_comments: contextvars.ContextVar[list] = contextvars.ContextVar("bpftrace_comments")
 
 
 @dataclass
@@ -72,97 +64,11 @@ def parse(text: str, name: str = "stdin") -> ParseResult:
         return ParseResult(program, [error("too-large", message, Span(0, 0))], source)
     sink = DiagnosticSink()
     try:
-        program = _Session(_grammar(), source, sink).run()
+        program = _Session(load_grammar(), source, sink).run()
     except RecursionError:
         sink.error("nesting", "program is nested too deeply to parse", Span(0, 0))
         program = ast.Program(Span(0, len(source.data)), [])
     return ParseResult(program, sink.items, source)
-
-
-# --------------------------------------------------------------- grammar
-
-
-class _Grammar:
-    """The lark parser and the facts recovery needs, built once."""
-
-    def __init__(self) -> None:
-        text = resources.files(__package__).joinpath("bpftrace.lark").read_text()
-        self.lark = Lark(
-            text,
-            parser="lalr",
-            lexer="contextual",
-            keep_all_tokens=True,  # spans come from tokens; see to_ast.py
-            maybe_placeholders=False,
-            g_regex_flags=re.ASCII,
-            lexer_callbacks={"LINE_COMMENT": _record_comment, "BLOCK_COMMENT": _record_comment},
-            cache=True,
-        )
-        self.contextual = self.lark.parser.lexer
-        self.states = self.lark.parser.parser.parser.parse_table.states
-        self.name_of = {t.pattern.value: t.name for t in self.lark.terminals if t.pattern.type == "str"}
-        self.display = {t.name: _display_terminal(t) for t in self.lark.terminals}
-        self.display["$END"] = "end of file"
-        # Terminal names for the punctuation recovery works with.
-        n = self.name_of
-        self.LBRACE, self.RBRACE, self.SEMI = n["{"], n["}"], n[";"]
-        self.openers = {n["("]: n[")"], n["["]: n["]"], n["{"]: n["}"], "CAST_OPEN": n[")"]}
-        self.closers = {n[")"], n["]"], n["}"]}
-        self.repairs = [n[";"], n[")"], n["]"], n["}"], n[","], "PRED_END"]
-        self.eof_closers = [n["}"], n[")"], n["]"]]
-        self.statement_keywords = {n[k] for k in ("let", "if", "for", "while", "unroll", "return", "break", "continue")}
-        self.item_keywords = {n[k] for k in ("macro", "fn", "config", "import", "let")}
-        # Terminals that can start an expression; an error message says
-        # "expected expression" rather than listing them all.
-        self.expression_start = {"INT", "STRING", "VAR", "IDENT", "MAP"}
-        self.expression_terminals = self.expression_start | {
-            "CHAR", "PARAM", "PARAM_COUNT", "CAST_OPEN", "TRUE", "FALSE",
-        } | {n[k] for k in ("(", "{", "!", "~", "-", "*", "&", "++", "--", "if", "sizeof", "offsetof", "typeinfo", "comptime")}  # fmt: skip
-        # Anchor states, recognised by what they accept.
-        self.block_anchors = {s for s, acts in self.states.items() if self.RBRACE in acts and n["let"] in acts}
-        self.top_anchors = {s for s, acts in self.states.items() if n["macro"] in acts}
-        self.head_anchors = {
-            s for s, acts in self.states.items()
-            if self.LBRACE in acts and n["/"] in acts and self.RBRACE not in acts
-        }  # fmt: skip
-        # Recovery lexes skipped text with every expression-level terminal.
-        top_only = {"ATTACH_POINT", "C_DEFINITION", "C_TYPEDEF", "CPP_LINE", "SHEBANG"}
-        conf = copy(self.lark.lexer_conf)
-        conf.terminals = [t for t in self.lark.terminals if t.name not in top_only]
-        conf.skip_validation = True
-        self.skip_lexer = BasicLexer(conf)
-
-    def accepts(self, state, terminal: str) -> bool:
-        return terminal in self.states[state]
-
-
-def _display_terminal(terminal) -> str:
-    names = {
-        "INT": "integer", "STRING": "string", "CHAR": "character", "IDENT": "identifier",
-        "VAR": "variable", "MAP": "map", "PARAM": "positional parameter", "PARAM_COUNT": "'$#'",
-        "ATTACH_POINT": "attach point", "PRED_END": "'/'", "CAST_OPEN": "'('",
-        "COMPOUND_OP": "compound assignment", "CPP_LINE": "preprocessor line",
-        "C_DEFINITION": "C definition", "C_TYPEDEF": "typedef", "SHEBANG": "'#!'",
-    }  # fmt: skip
-    if terminal.name in names:
-        return names[terminal.name]
-    if terminal.pattern.type == "str":
-        return f"'{terminal.pattern.value}'"
-    return terminal.name.lower()
-
-
-@lru_cache(maxsize=1)
-def _grammar() -> _Grammar:
-    # lark logs grammar conflicts at debug level; they are documented in
-    # the grammar and tested in tests/test_grammar.py.
-    logging.getLogger("lark").setLevel(logging.WARNING)
-    return _Grammar()
-
-
-def _record_comment(token: Token) -> Token:
-    sink = _comments.get(None)
-    if sink is not None:
-        sink.append(token)
-    return token
 
 
 # --------------------------------------------------------------- session
@@ -173,7 +79,7 @@ _BLOCK, _HEAD, _TOP = "block", "head", "top"
 class _Session:
     """One parse: the lark parser state, the lexer position, and recovery."""
 
-    def __init__(self, grammar: _Grammar, source: SourceText, sink: DiagnosticSink) -> None:
+    def __init__(self, grammar: Grammar, source: SourceText, sink: DiagnosticSink) -> None:
         self.g = grammar
         self.source = source
         self.sink = sink
@@ -190,7 +96,7 @@ class _Session:
 
     def run(self) -> ast.Program:
         comment_tokens: list[Token] = []
-        reset = _comments.set(comment_tokens)
+        reset = comment_sink.set(comment_tokens)
         try:
             while (token := self._next_token()) is not None:
                 if self.skipping:
@@ -198,11 +104,11 @@ class _Session:
                 else:
                     self._feed(token)
                 if self.errors >= MAX_SYNTAX_ERRORS:
-                    self._report(Span(token.start_pos, self.end), "too many syntax errors; giving up", force=True)
+                    self._report(self._token_span(token), "too many syntax errors; giving up", force=True)
                     break
             tree = self._finish()
         finally:
-            _comments.reset(reset)
+            comment_sink.reset(reset)
         comments = self._comments(comment_tokens)
         return AstBuilder(self.source, self.sink).build(tree, comments)
 
@@ -289,8 +195,32 @@ class _Session:
     def _recover(self, token: Token) -> None:
         if self._repair(token):
             return
-        self._report(self._token_span(token), self._unexpected_message(token))
+        self._report(self._token_span(token), self._unexpected_message(token), self._hints(token))
         self._panic_from(token)
+
+    def _hints(self, token: Token) -> tuple[str, ...]:
+        """Advice for the mistakes people make most."""
+        # Let the parser reduce what it can before the error, on a copy.
+        trial = self.state.copy(deepcopy_values=False)
+        try:
+            trial.feed_token(token)
+        except UnexpectedToken:
+            pass
+        values = trial.value_stack
+        keyword = values[-2] if len(values) >= 2 else None
+        if (
+            isinstance(keyword, Token)
+            and keyword.type in self.g.condition_keywords
+            and token.type in self.g.binary_operators
+        ):
+            return (
+                f"without parentheses the condition of '{keyword}' must be a single term; "
+                f"write '{keyword} (...) {{'",
+            )
+        if values and isinstance(values[-1], Token) and values[-1].type == self.g.LET and token.type == "VAR":
+            if self.state.state_stack[-2] in self.g.top_anchors:
+                return ("at the top level, let declares a map: let @name = hash(1024);",)
+        return ()
 
     def _repair(self, token: Token) -> bool:
         """Insert one missing token before `token`, if that lets it through."""
@@ -392,13 +322,13 @@ class _Session:
 
     # --------------------------------------------------------- reporting
 
-    def _report(self, span: Span, message: str, force: bool = False) -> None:
+    def _report(self, span: Span, message: str, hints=(), force: bool = False) -> None:
         quiet = self.accepted_since_error < QUIET_AFTER_ERROR
         self.accepted_since_error = 0
         if quiet and not force:
             return
         self.errors += 1
-        self.sink.error("syntax", message, span)
+        self.sink.error("syntax", message, span, hints=hints)
 
     def _unexpected_message(self, token: Token) -> str:
         expected = self._expected(self.state.position)
