@@ -14,6 +14,8 @@ unchanged):
 * `//@ L:C-L:C severity: message` gives a span explicitly (1-based, end
   exclusive), for spans over several lines or in the first columns.
 * severity is `error`, `warning` or `hint`; the message must match exactly.
+* `// HINT: text` on the line after an annotation adds a hint to it; a
+  diagnostic's hints must match exactly too.
 
 A file with no annotations must produce no diagnostics.
 """
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from compiler.source import SourceText
 
 _CARET = re.compile(r"^(?P<lead>\s*//)(?P<pad>\s*)(?P<mark>\^+|\|)\s+(?P<sev>error|warning|hint): (?P<msg>.*)$")
+_HINT = re.compile(r"^\s*// HINT: (?P<text>.*)$")
 _EXPLICIT = re.compile(
     r"^\s*//@\s*(?P<l1>\d+):(?P<c1>\d+)-(?P<l2>\d+):(?P<c2>\d+)\s+(?P<sev>error|warning|hint): (?P<msg>.*)$"
 )
@@ -37,9 +40,11 @@ class Expected:
     end: tuple[int, int]
     severity: str
     message: str
+    hints: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        return f"{self.start[0]}:{self.start[1]}-{self.end[0]}:{self.end[1]} {self.severity}: {self.message}"
+        hints = "".join(f" [HINT: {h}]" for h in self.hints)
+        return f"{self.start[0]}:{self.start[1]}-{self.end[0]}:{self.end[1]} {self.severity}: {self.message}{hints}"
 
 
 def expected_diagnostics(text: str) -> list[Expected]:
@@ -48,7 +53,11 @@ def expected_diagnostics(text: str) -> list[Expected]:
     for number, line in enumerate(text.split("\n"), start=1):
         caret = _CARET.match(line)
         explicit = _EXPLICIT.match(line)
-        if explicit:
+        hint = _HINT.match(line)
+        if hint and found:
+            last = found[-1]
+            found[-1] = Expected(last.start, last.end, last.severity, last.message, last.hints + (hint["text"],))
+        elif explicit:
             found.append(
                 Expected(
                     (int(explicit["l1"]), int(explicit["c1"])),
@@ -77,6 +86,7 @@ def actual_diagnostics(diagnostics, source: SourceText) -> list[Expected]:
                 source.lines.line_col(d.span.end),
                 d.severity.name.lower(),
                 d.message,
+                tuple(d.hints),
             )
         )
     return sorted(out)

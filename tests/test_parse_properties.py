@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from compiler.syntax import ast, parse
 
+LEAVES = (ast.IntLit, ast.StrLit, ast.BoolLit, ast.Variable, ast.MapRef, ast.Identifier, ast.PositionalParam)
 CORPUS = sorted((Path(__file__).parent / "corpus").rglob("*.bt"))
 CORPUS_TEXTS = [p.read_text() for p in CORPUS]
 
@@ -39,8 +40,14 @@ def check(text: str) -> None:
     for d in result.diagnostics:
         assert 0 <= d.span.start <= d.span.end <= size, d
         assert d.message
+    leaves = set()
     for node in ast.walk(result.program):
         assert 0 <= node.span.start <= node.span.end <= size, node
+        if isinstance(node, LEAVES) and node.span.start < node.span.end:
+            # Each piece of source text becomes at most one leaf: recovery
+            # must never duplicate what it already parsed.
+            assert (type(node), node.span) not in leaves, node
+            leaves.add((type(node), node.span))
     for comment in result.program.comments:
         assert result.source.slice(comment.span) == comment.text
 

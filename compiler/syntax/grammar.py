@@ -60,8 +60,8 @@ class Grammar:
         # "expected expression" rather than listing them all.
         self.expression_start = {"INT", "STRING", "VAR", "IDENT", "MAP"}
         self.expression_terminals = self.expression_start | {
-            "CHAR", "PARAM", "PARAM_COUNT", "CAST_OPEN", "TRUE", "FALSE",
-        } | {n[k] for k in ("(", "{", "!", "~", "-", "*", "&", "++", "--", "if", "sizeof", "offsetof", "typeinfo", "comptime")}  # fmt: skip
+            "CHAR", "PARAM", "PARAM_COUNT", "CAST_OPEN", "TRUE", "FALSE", "MISSING",
+        } | {n[k] for k in ("(", "{", "!", "~", "-", "*", "&", "++", "--", "if", "sizeof", "offsetof", "typeinfo", "comptime", "typeof")}  # fmt: skip
         # Anchor states, recognised by what they accept.
         self.block_anchors = {s for s, acts in self.states.items() if self.RBRACE in acts and n["let"] in acts}
         self.top_anchors = {s for s, acts in self.states.items() if n["macro"] in acts}
@@ -70,7 +70,7 @@ class Grammar:
             if self.LBRACE in acts and n["/"] in acts and self.RBRACE not in acts
         }  # fmt: skip
         # Recovery lexes skipped text with every expression-level terminal.
-        top_only = {"ATTACH_POINT", "C_DEFINITION", "C_TYPEDEF", "CPP_LINE", "SHEBANG"}
+        top_only = {"ATTACH_POINT", "C_DEFINITION", "C_TYPEDEF", "C_UNTERMINATED", "CPP_LINE", "SHEBANG"}
         conf = copy(self.lark.lexer_conf)
         conf.terminals = [t for t in self.lark.terminals if t.name not in top_only]
         conf.skip_validation = True
@@ -78,6 +78,12 @@ class Grammar:
 
     def accepts(self, state, terminal: str) -> bool:
         return terminal in self.states[state]
+
+    def synthetic(self, terminal: str, pos: int) -> Token:
+        """A zero-width token the source does not have: an inserted ';', an
+        error attach point, a missing expression, the end of input."""
+        value = "" if terminal in ("ATTACH_POINT", "$END", "MISSING") else self.display[terminal].strip("'")
+        return Token(terminal, value, pos, 1, 1, 1, 1, pos)
 
 
 def display_terminal(terminal) -> str:
@@ -87,6 +93,7 @@ def display_terminal(terminal) -> str:
         "ATTACH_POINT": "attach point", "PRED_END": "'/'", "CAST_OPEN": "'('",
         "COMPOUND_OP": "compound assignment", "CPP_LINE": "preprocessor line",
         "C_DEFINITION": "C definition", "C_TYPEDEF": "typedef", "SHEBANG": "'#!'",
+        "C_UNTERMINATED": "C definition", "MISSING": "expression",
     }  # fmt: skip
     if terminal.name in names:
         return names[terminal.name]

@@ -50,7 +50,8 @@ def parse_int(text: str) -> tuple[int, list[Problem]]:
     problems: list[Problem] = []
     body_end = match.end()
     for group in ("hexdigits", "dec", "exp"):
-        if match.group(group) and match.group(group).endswith("_"):
+        digits = match.group(group)
+        if digits and digits.endswith("_") and digits.strip("_"):
             end = match.end(group)
             problems.append(("trailing underscore in integer literal", end - 1, end))
 
@@ -148,6 +149,7 @@ def parse_char(body: str) -> tuple[int, list[Problem]]:
     small integers, the way C does."""
     value, problems = parse_string(body, _CHAR_ESCAPES)
     if len(value) != 1:
-        problems.append(("a character literal must hold exactly one byte", 0, len(body)))
+        if not problems:  # a bad escape already explains it
+            problems.append(("a character literal must hold exactly one byte", 0, len(body)))
         return (value[0] if value else 0), problems
     return value[0], problems

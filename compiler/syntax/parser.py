@@ -4,15 +4,20 @@ lark builds an LALR(1) parser with a contextual lexer from bpftrace.lark. We
 drive it token by token ourselves, instead of calling `Lark.parse`, so that
 a syntax error never ends the parse:
 
-1. **Repair.** If inserting one token (`;`, `)`, `,` ...) lets the
-   offending token through, insert it and report "expected ';'".
-2. **Panic.** Otherwise report the unexpected token, pop the parser's stack
-   back to the nearest *anchor* (a state between statements of a block,
-   between a probe's header and its body, or between top-level items), and
-   skip tokens until a point where parsing can resume: a `;` or `}` that
-   closes the broken statement, a `{` that opens a body, a keyword that
-   starts a statement, or a line that starts at column 1 at the top level.
+1. **Repair.** Try small edits at the offending token (insert `;`, `)`,
+   `,`..., insert `);`, or delete the token; recovery.py) and keep the one
+   after which the most following tokens parse: "expected ';'".
+2. **Panic.** If no edit is good enough, report the unexpected token, pop
+   the parser's stack back to the nearest *anchor* (a state between
+   statements of a block, between a probe's header and its body, or between
+   top-level items), and skip tokens until a point where parsing can resume:
+   a `;` or `}` that closes the broken statement, a `{` that opens a body, a
+   keyword that starts a statement, or a line that starts at column 1 at the
+   top level.
 3. **End of input.** Close whatever is still open (`}`, `)`, `]`).
+
+One repair is made before any error: a line that starts at column 1 inside
+a block is tried as a new probe, in case a `}` is missing.
 
 Everything that was complete before an error stays on lark's value stack,
 so every probe, statement and expression that parsed is in the AST.
@@ -33,6 +38,7 @@ from ..diagnostics import Diagnostic, DiagnosticSink, error
 from ..source import SourceText, Span, decode
 from . import ast
 from .grammar import Grammar, comment_sink, load_grammar
+from .recovery import CONFIDENT, RepairSearch, set_position, trial_copy
 from .to_ast import AstBuilder
 
 MAX_SOURCE_BYTES = 1 << 20
@@ -74,6 +80,10 @@ def parse(text: str, name: str = "stdin") -> ParseResult:
 # --------------------------------------------------------------- session
 
 _BLOCK, _HEAD, _TOP = "block", "head", "top"
+_UNTERMINATED = {
+    "STRING": ('"', "unterminated string"),
+    "CHAR": ("'", "unterminated character literal"),
+}
 
 
 class _Session:
@@ -81,6 +91,7 @@ class _Session:
 
     def __init__(self, grammar: Grammar, source: SourceText, sink: DiagnosticSink) -> None:
         self.g = grammar
+        self.repairs = RepairSearch(grammar)
         self.source = source
         self.sink = sink
         interactive = grammar.lark.parse_interactive(source.lark_text)
@@ -93,15 +104,15 @@ class _Session:
         self.skipping = None  # anchor kind while skipping, else None
         self.skip_depth = 0
         self.bad_chars_at = -1
+        self.comment_tokens: list[Token] = []
 
     def run(self) -> ast.Program:
-        comment_tokens: list[Token] = []
-        reset = comment_sink.set(comment_tokens)
+        reset = comment_sink.set(self.comment_tokens)
         try:
             while (token := self._next_token()) is not None:
                 if self.skipping:
                     self._skip(token)
-                else:
+                elif not self._close_blocks_before(token):
                     self._feed(token)
                 if self.errors >= MAX_SYNTAX_ERRORS:
                     self._report(self._token_span(token), "too many syntax errors; giving up", force=True)
@@ -109,8 +120,7 @@ class _Session:
             tree = self._finish()
         finally:
             comment_sink.reset(reset)
-        comments = self._comments(comment_tokens)
-        return AstBuilder(self.source, self.sink).build(tree, comments)
+        return AstBuilder(self.source, self.sink).build(tree, self._comments())
 
     # ------------------------------------------------------------ lexing
 
@@ -123,7 +133,7 @@ class _Session:
             else:
                 lexer = self.g.contextual.lexers[self.state.position]
             try:
-                return lexer.next_token(self.lexer_state, self.state)
+                return self._check_literal(lexer.next_token(self.lexer_state, self.state))
             except EOFError:
                 return None
             except UnexpectedCharacters:
@@ -132,10 +142,23 @@ class _Session:
                 # Maybe a token that is valid elsewhere, such as '}' at the
                 # top level: lex it anyway so the parser can report it.
                 try:
-                    return self.g.skip_lexer.next_token(self.lexer_state, self.state)
+                    return self._check_literal(self.g.skip_lexer.next_token(self.lexer_state, self.state))
                 except (UnexpectedCharacters, EOFError):
                     pass
             self._skip_character()
+
+    def _check_literal(self, token: Token) -> Token:
+        """Report a literal that runs to the end of its line unclosed; the
+        lexer accepts it so that parsing goes on."""
+        if token.type in _UNTERMINATED and not self.skipping:
+            quote, message = _UNTERMINATED[token.type]
+            text = str(token)
+            closed = len(text) >= 2 and text.endswith(quote) and not _escaped_at_end(text[1:-1])
+            if not closed:
+                self._report(self._token_span(token), message)
+        elif token.type == "C_UNTERMINATED":
+            self._report(self._token_span(token), "unterminated C definition")
+        return token
 
     def _skip_character(self) -> None:
         """Step over one character no terminal matches (a whole UTF-8
@@ -157,11 +180,10 @@ class _Session:
 
     def _rewind(self, token: Token) -> None:
         """Lex again from the start of `token`."""
-        ctr = self.lexer_state.line_ctr
-        ctr.char_pos = token.start_pos
-        ctr.line = token.line
-        ctr.column = token.column
-        ctr.line_start_pos = token.start_pos - token.column + 1
+        set_position(self.lexer_state, token.start_pos, token.line, token.column)
+
+    def _skip_past(self, token: Token) -> None:
+        set_position(self.lexer_state, token.end_pos, token.end_line, token.end_column)
 
     # ----------------------------------------------------------- parsing
 
@@ -170,38 +192,86 @@ class _Session:
             self._recover(token)
             return
         if len(self.state.state_stack) > MAX_STACK_DEPTH:
-            self._report(self._token_span(token), "nested too deeply", force=True)
-            del self.state.state_stack[MAX_STACK_DEPTH // 2 :]
-            del self.state.value_stack[MAX_STACK_DEPTH // 2 - 1 :]
-            self.skipping = self._pop_to_anchor()
-            self.skip_depth = 0
+            self._too_deep(token)
 
     def _try_feed(self, token: Token) -> bool:
-        """Feed a token if the parser accepts it; leave the state as it was
-        if it does not."""
+        """Feed a token if the parser accepts it. When it does not, the state
+        may have been reduced (as LALR tables allow) but is still valid."""
         if not self.g.accepts(self.state.position, token.type):
             return False
-        states, values = self.state.state_stack, self.state.value_stack
-        saved = (states[:], values[:])
         try:
             self.state.feed_token(token, token.type == "$END")
-        except UnexpectedToken:  # after reductions that the LALR table allowed
-            states[:], values[:] = saved
+        except UnexpectedToken:
             return False
         self.last_end = max(self.last_end, token.end_pos)
         self.accepted_since_error += 1
         return True
 
+    def _would_accept(self, token: Token) -> bool:
+        """Whether the parser accepts `token` now (tried on a copy: an LALR
+        table can list a token that a reduction then turns away)."""
+        if not self.g.accepts(self.state.position, token.type):
+            return False
+        try:
+            trial_copy(self.state).feed_token(token)
+        except UnexpectedToken:
+            return False
+        return True
+
+    def _too_deep(self, token: Token) -> None:
+        """Cut the parser stack in half and skip the rest of the nesting."""
+        self._report(self._token_span(token), "nested too deeply", force=True, code="nesting")
+        keep = MAX_STACK_DEPTH // 2
+        dropped = self.state.value_stack[keep - 1 :]
+        del self.state.state_stack[keep:]
+        del self.state.value_stack[keep - 1 :]
+        self.skipping = self._pop_to_anchor()
+        # The brackets still open in the dropped part close later; skip them.
+        self.skip_depth = sum(isinstance(v, Token) and v.type in self.g.openers for v in dropped)
+
+    def _close_blocks_before(self, token: Token) -> bool:
+        """A missing '}': see recovery.close_blocks()."""
+        if token.column != 1 or token.type == self.g.RBRACE:
+            return False
+        if not self.g.accepts(self.state.position, self.g.RBRACE):
+            return False
+        repair = self.repairs.close_blocks(self.state, self.lexer_state, token)
+        if repair is None:
+            return False
+        self._apply(repair, token, f"expected {self.g.display[self.g.RBRACE]}", Span(self.last_end, self.last_end))
+        return True
+
     def _recover(self, token: Token) -> None:
-        if self._repair(token):
+        repair = self.repairs.best(self.state, self.lexer_state, token)
+        if repair is None:
+            self._report(self._token_span(token), self._unexpected_message(token), self._hints(token))
+            self._panic_from(token)
             return
-        self._report(self._token_span(token), self._unexpected_message(token), self._hints(token))
-        self._panic_from(token)
+        if repair.delete or repair.insert[0] == "MISSING":
+            span = self._token_span(token)
+            message = self._unexpected_message(token, expression=not repair.delete)
+        else:
+            span = Span(self.last_end, self.last_end)
+            message = f"expected {self.g.display[repair.insert[0]]}"
+        self._apply(repair, token, message, span)
+
+    def _apply(self, repair, token: Token, message: str, span: Span) -> None:
+        self._report(span, message, self._hints(token))
+        if repair.score >= CONFIDENT:
+            # The edit let the tokens after it parse, so the parser is back on
+            # track: a mistake right after this one is a real one.
+            self.accepted_since_error = QUIET_AFTER_ERROR
+        for terminal in repair.insert:
+            self._try_feed(self.g.synthetic(terminal, self.last_end if terminal != "MISSING" else token.start_pos))
+        if repair.delete:
+            self._skip_past(token)
+        else:
+            self._rewind(token)  # the token is lexed again in the new state
 
     def _hints(self, token: Token) -> tuple[str, ...]:
         """Advice for the mistakes people make most."""
         # Let the parser reduce what it can before the error, on a copy.
-        trial = self.state.copy(deepcopy_values=False)
+        trial = trial_copy(self.state)
         try:
             trial.feed_token(token)
         except UnexpectedToken:
@@ -222,32 +292,24 @@ class _Session:
                 return ("at the top level, let declares a map: let @name = hash(1024);",)
         return ()
 
-    def _repair(self, token: Token) -> bool:
-        """Insert one missing token before `token`, if that lets it through."""
-        for terminal in self.g.repairs:
-            if not self.g.accepts(self.state.position, terminal):
-                continue
-            trial = self.state.copy(deepcopy_values=False)
-            try:
-                trial.feed_token(self._synthetic(terminal, self.last_end))
-                trial.feed_token(token, token.type == "$END")
-            except UnexpectedToken:
-                continue
-            self._report(Span(self.last_end, self.last_end), f"expected {self.g.display[terminal]}")
-            self.state.state_stack[:] = trial.state_stack
-            self.state.value_stack[:] = trial.value_stack
-            self.last_end = token.end_pos
-            return True
-        return False
-
     def _panic_from(self, token: Token) -> None:
         """Pop to the nearest anchor; then go on with `token` if the anchor
         accepts it, or skip from after it."""
         kind = self._pop_to_anchor()
         if self._try_feed(token):
             return
+        if kind == _TOP and token.type == self.g.LBRACE:
+            # A body whose header did not parse: keep the body.
+            self._error_header(token)
+            return
         self.skipping = kind
         self.skip_depth = 1 if token.type in self.g.openers else 0
+
+    def _error_header(self, brace: Token) -> None:
+        """Parse the body at `brace` under an attach point marked as an error."""
+        self.state.feed_token(self.g.synthetic("ATTACH_POINT", brace.start_pos))
+        self.skipping = None
+        self._rewind(brace)
 
     def _pop_to_anchor(self) -> str:
         stack, values = self.state.state_stack, self.state.value_stack
@@ -282,16 +344,13 @@ class _Session:
         if not at_depth_zero:
             return
         anchor = self.skipping
-        resume = False
+        if anchor == _TOP and kind == g.LBRACE:
+            self._error_header(token)
+            return
         if anchor == _BLOCK:
             resume = kind in (g.SEMI, g.RBRACE, g.LBRACE) or kind in g.statement_keywords
         elif anchor == _HEAD:
             resume = kind == g.LBRACE
-        elif kind == g.LBRACE:
-            # A body whose header did not parse: parse the body anyway, under
-            # an attach point marked as an error.
-            self.state.feed_token(self._synthetic("ATTACH_POINT", token.start_pos))
-            resume = True
         else:
             resume = token.column == 1 or kind in g.item_keywords
         if resume:
@@ -300,7 +359,8 @@ class _Session:
 
     def _finish(self):
         """Feed the end of input, closing whatever is still open."""
-        end = self._synthetic("$END", self.end)
+        self._check_comments()
+        end = self.g.synthetic("$END", self.end)
         reported = False
         for _ in range(4 * len(self.state.state_stack) + 100):
             if self.g.accepts(self.state.position, "$END"):
@@ -308,10 +368,15 @@ class _Session:
                     return self.state.feed_token(end, True)
                 except UnexpectedToken:
                     pass
+            closers = [self.g.synthetic(t, self.end) for t in self.g.eof_closers]
             if not reported:
-                self._report(Span(self.last_end, self.last_end), self._unexpected_message(end))
+                closer = next((c for c in closers if self._would_accept(c)), None)
+                if closer is not None:
+                    message = f"unexpected end of file, expected {self.g.display[closer.type]}"
+                else:
+                    message = self._unexpected_message(end)
+                self._report(Span(self.last_end, self.last_end), message)
                 reported = True
-            closers = (self._synthetic(t, self.end) for t in self.g.eof_closers)
             if not any(self._try_feed(closer) for closer in closers) and len(self.state.state_stack) > 1:
                 self.state.state_stack.pop()
                 self.state.value_stack.pop()
@@ -320,18 +385,26 @@ class _Session:
         del self.state.value_stack[:]
         return self.state.feed_token(end, True)
 
+    def _check_comments(self) -> None:
+        """An unclosed /* runs to the end of the input: say so before the
+        parser complains about the end of input."""
+        for token in self.comment_tokens:
+            if token.type == "BLOCK_COMMENT" and (not str(token).endswith("*/") or str(token) == "/*/"):
+                self._report(self._token_span(token), "unterminated comment")
+                return
+
     # --------------------------------------------------------- reporting
 
-    def _report(self, span: Span, message: str, hints=(), force: bool = False) -> None:
+    def _report(self, span: Span, message: str, hints=(), force=False, code="syntax") -> None:
         quiet = self.accepted_since_error < QUIET_AFTER_ERROR
         self.accepted_since_error = 0
         if quiet and not force:
             return
         self.errors += 1
-        self.sink.error("syntax", message, span, hints=hints)
+        self.sink.error(code, message, span, hints=hints)
 
-    def _unexpected_message(self, token: Token) -> str:
-        expected = self._expected(self.state.position)
+    def _unexpected_message(self, token: Token, expression: bool = False) -> str:
+        expected = ["expression"] if expression else self._expected(self.state.position)
         found = self._describe(token)
         if expected and len(expected) <= 4:
             return f"unexpected {found}, expected {_join(expected)}"
@@ -339,6 +412,7 @@ class _Session:
 
     def _expected(self, state) -> list[str]:
         terminals = [t for t in self.g.states[state] if t.isupper() or t == "$END"]
+        terminals = [t for t in terminals if t != "MISSING"]
         names = {self.g.display.get(t, t) for t in terminals}
         if self.g.expression_start <= set(terminals):
             names = {self.g.display[t] for t in terminals if t not in self.g.expression_terminals}
@@ -357,27 +431,16 @@ class _Session:
     def _token_span(token: Token) -> Span:
         return Span(token.start_pos, max(token.start_pos, token.end_pos))
 
-    def _synthetic(self, terminal: str, pos: int) -> Token:
-        """A zero-width token the source does not have (an inserted ';', an
-        error attach point, the end of input)."""
-        value = "" if terminal in ("ATTACH_POINT", "$END") else self.g.display[terminal].strip("'")
-        return Token(terminal, value, pos, 1, 1, 1, 1, pos)
+    def _comments(self) -> list[ast.Comment]:
+        comments = {}
+        for tok in self.comment_tokens:  # a rewind may lex a comment twice
+            comments.setdefault(tok.start_pos, ast.Comment(self._token_span(tok), decode(str(tok)), tok.type == "BLOCK_COMMENT"))
+        return [comments[start] for start in sorted(comments)]
 
-    def _comments(self, tokens: list[Token]) -> list[ast.Comment]:
-        comments = []
-        seen = set()
-        for tok in tokens:
-            if tok.start_pos in seen:  # a rewind may lex a comment twice
-                continue
-            seen.add(tok.start_pos)
-            span = Span(tok.start_pos, tok.end_pos)
-            block = tok.type == "BLOCK_COMMENT"
-            if block and not str(tok).endswith("*/") or str(tok) == "/*/":
-                self.sink.error("syntax", "unterminated comment", span)
-            comments.append(ast.Comment(span, decode(str(tok)), block))
-        comments.sort(key=lambda c: c.span.start)
-        return comments
 
+def _escaped_at_end(body: str) -> bool:
+    """True if `body` ends with an odd number of backslashes."""
+    return (len(body) - len(body.rstrip("\\"))) % 2 == 1
 
 
 def _join(items: list[str]) -> str:

@@ -136,7 +136,8 @@ class AstBuilder(ExpressionBuilders):
                     built.append(child)
                 elif len(stack) >= MAX_DEPTH:
                     span = _tree_span(child)
-                    if not too_deep:  # one report: the first place it happens
+                    if not too_deep and not self._nesting_reported():
+                        # One report, at the first place it happens.
                         message = f"nested too deeply (more than {MAX_DEPTH} levels)"
                         self.sink.error("nesting", message, span)
                         too_deep = True
@@ -150,6 +151,9 @@ class AstBuilder(ExpressionBuilders):
                 if not stack:
                     return result
                 stack[-1][2].append(result)
+
+    def _nesting_reported(self) -> bool:
+        return any(d.code == "nesting" for d in self.sink.items)
 
     def _dispatch(self, tree: Tree, children: list):
         # The parser keeps every token (keep_all_tokens), so a tree's span
@@ -213,7 +217,7 @@ class AstBuilder(ExpressionBuilders):
         text = decode(str(children[0])).rstrip()
         if children[0].type == "C_TYPEDEF":
             return ast.CDefinition(span, "typedef", _typedef_name(text), text)
-        match = _C_DEFINITION_HEAD.match(text)
+        match = _C_DEFINITION_HEAD.match(text)  # also C_UNTERMINATED, reported already
         kind, name = (match.group(1), match.group(2)) if match else ("struct", None)
         return ast.CDefinition(span, kind, name, text)
 

@@ -112,7 +112,7 @@ class ExpressionBuilders(BuilderBase):
 
     def b_postfix_op(self, span, children):
         operand, op = self._as_expr(children[0]), children[1]
-        self._check_incdec(operand, self._tok_span(op))
+        self._check_incdec(operand, operand.span)
         return ast.IncDec(span, str(op), operand, prefix=False)
 
     def _check_incdec(self, operand, where: Span) -> None:
@@ -140,6 +140,10 @@ class ExpressionBuilders(BuilderBase):
         base, index = self._nodes(children)
         return ast.Index(span, self._as_expr(base), self._as_expr(index))
 
+    def b_missing(self, span, children):
+        # Inserted by error recovery; the parser has reported it.
+        return ast.ErrorExpr(span)
+
     def b_primary(self, span, children):
         # `( expr )`: the parentheses only group. The expression's span grows
         # to include them, so that an enclosing node's span covers them too.
@@ -154,24 +158,20 @@ class ExpressionBuilders(BuilderBase):
         return ast.IntLit(span, value, str(tok))
 
     def b_string(self, span, children):
+        # The parser has reported an unterminated literal already.
         text = str(children[0])
-        if not _TERMINATED_STRING.match(text):
-            self.sink.error("syntax", "unterminated string", span)
-            body = text[1:]
-        else:
-            body = text[1:-1]
+        body = text[1:-1] if _TERMINATED_STRING.match(text) else text[1:]
         value, problems = parse_string(body)
         self._report(problems, span.start + 1)
         return ast.StrLit(span, value)
 
     def b_char(self, span, children):
         text = str(children[0])
-        if not _TERMINATED_CHAR.match(text):
-            self.sink.error("syntax", "unterminated character literal", span)
-            body = text[1:]
-        else:
-            body = text[1:-1]
-        value, problems = parse_char(body)
+        if _TERMINATED_CHAR.match(text):
+            value, problems = parse_char(text[1:-1])
+        else:  # reported by the parser; keep the first byte, if any
+            decoded, problems = parse_string(text[1:])
+            value = decoded[0] if decoded else 0
         self._report(problems, span.start + 1)
         return ast.IntLit(span, value, decode(text))
 
