@@ -38,6 +38,7 @@ from ..diagnostics import Diagnostic, DiagnosticSink, error
 from ..source import SourceText, Span, decode
 from . import ast
 from .grammar import Grammar, comment_sink, load_grammar
+from .messages import Messages
 from .recovery import CONFIDENT, RepairSearch, set_position, trial_copy
 from .to_ast import AstBuilder
 
@@ -92,6 +93,7 @@ class _Session:
     def __init__(self, grammar: Grammar, source: SourceText, sink: DiagnosticSink) -> None:
         self.g = grammar
         self.repairs = RepairSearch(grammar)
+        self.messages = Messages(grammar)
         self.source = source
         self.sink = sink
         interactive = grammar.lark.parse_interactive(source.lark_text)
@@ -244,19 +246,19 @@ class _Session:
     def _recover(self, token: Token) -> None:
         repair = self.repairs.best(self.state, self.lexer_state, token)
         if repair is None:
-            self._report(self._token_span(token), self._unexpected_message(token), self._hints(token))
+            self._report(self._token_span(token), self.messages.unexpected(self.state, token), self.messages.hints(self.state, token))
             self._panic_from(token)
             return
         if repair.delete or repair.insert[0] == "MISSING":
             span = self._token_span(token)
-            message = self._unexpected_message(token, expression=not repair.delete)
+            message = self.messages.unexpected(self.state, token, expression=not repair.delete)
         else:
             span = Span(self.last_end, self.last_end)
             message = f"expected {self.g.display[repair.insert[0]]}"
         self._apply(repair, token, message, span)
 
     def _apply(self, repair, token: Token, message: str, span: Span) -> None:
-        self._report(span, message, self._hints(token))
+        self._report(span, message, self.messages.hints(self.state, token))
         if repair.score >= CONFIDENT:
             # The edit let the tokens after it parse, so the parser is back on
             # track: a mistake right after this one is a real one.
@@ -267,30 +269,6 @@ class _Session:
             self._skip_past(token)
         else:
             self._rewind(token)  # the token is lexed again in the new state
-
-    def _hints(self, token: Token) -> tuple[str, ...]:
-        """Advice for the mistakes people make most."""
-        # Let the parser reduce what it can before the error, on a copy.
-        trial = trial_copy(self.state)
-        try:
-            trial.feed_token(token)
-        except UnexpectedToken:
-            pass
-        values = trial.value_stack
-        keyword = values[-2] if len(values) >= 2 else None
-        if (
-            isinstance(keyword, Token)
-            and keyword.type in self.g.condition_keywords
-            and token.type in self.g.binary_operators
-        ):
-            return (
-                f"without parentheses the condition of '{keyword}' must be a single term; "
-                f"write '{keyword} (...) {{'",
-            )
-        if values and isinstance(values[-1], Token) and values[-1].type == self.g.LET and token.type == "VAR":
-            if self.state.state_stack[-2] in self.g.top_anchors:
-                return ("at the top level, let declares a map: let @name = hash(1024);",)
-        return ()
 
     def _panic_from(self, token: Token) -> None:
         """Pop to the nearest anchor; then go on with `token` if the anchor
@@ -374,7 +352,7 @@ class _Session:
                 if closer is not None:
                     message = f"unexpected end of file, expected {self.g.display[closer.type]}"
                 else:
-                    message = self._unexpected_message(end)
+                    message = self.messages.unexpected(self.state, end)
                 self._report(Span(self.last_end, self.last_end), message)
                 reported = True
             if not any(self._try_feed(closer) for closer in closers) and len(self.state.state_stack) > 1:
@@ -403,30 +381,6 @@ class _Session:
         self.errors += 1
         self.sink.error(code, message, span, hints=hints)
 
-    def _unexpected_message(self, token: Token, expression: bool = False) -> str:
-        expected = ["expression"] if expression else self._expected(self.state.position)
-        found = self._describe(token)
-        if expected and len(expected) <= 4:
-            return f"unexpected {found}, expected {_join(expected)}"
-        return f"unexpected {found}"
-
-    def _expected(self, state) -> list[str]:
-        terminals = [t for t in self.g.states[state] if t.isupper() or t == "$END"]
-        terminals = [t for t in terminals if t != "MISSING"]
-        names = {self.g.display.get(t, t) for t in terminals}
-        if self.g.expression_start <= set(terminals):
-            names = {self.g.display[t] for t in terminals if t not in self.g.expression_terminals}
-            names.add("expression")
-        return sorted(names)
-
-    def _describe(self, token: Token) -> str:
-        if token.type == "$END":
-            return "end of file"
-        text = decode(str(token))
-        if len(text) > 24:
-            text = text[:21] + "..."
-        return f"'{text}'"
-
     @staticmethod
     def _token_span(token: Token) -> Span:
         return Span(token.start_pos, max(token.start_pos, token.end_pos))
@@ -441,9 +395,3 @@ class _Session:
 def _escaped_at_end(body: str) -> bool:
     """True if `body` ends with an odd number of backslashes."""
     return (len(body) - len(body.rstrip("\\"))) % 2 == 1
-
-
-def _join(items: list[str]) -> str:
-    if len(items) == 1:
-        return items[0]
-    return ", ".join(items[:-1]) + " or " + items[-1]
