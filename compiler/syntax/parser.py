@@ -106,6 +106,7 @@ class _Session:
         self.skipping = None  # anchor kind while skipping, else None
         self.skip_depth = 0
         self.bad_chars_at = -1
+        self.checked_literals: set[int] = set()
         self.comment_tokens: list[Token] = []
 
     def run(self) -> ast.Program:
@@ -151,7 +152,13 @@ class _Session:
 
     def _check_literal(self, token: Token) -> Token:
         """Report a literal that runs to the end of its line unclosed; the
-        lexer accepts it so that parsing goes on."""
+        lexer accepts it so that parsing goes on. A token lexed again after
+        a rewind is reported once."""
+        if token.type not in _UNTERMINATED and token.type != "C_UNTERMINATED":
+            return token
+        if token.start_pos in self.checked_literals:
+            return token
+        self.checked_literals.add(token.start_pos)
         if token.type in _UNTERMINATED and not self.skipping:
             quote, message = _UNTERMINATED[token.type]
             text = str(token)
@@ -223,12 +230,13 @@ class _Session:
     def _too_deep(self, token: Token) -> None:
         """Cut the parser stack in half and skip the rest of the nesting."""
         self._report(self._token_span(token), "nested too deeply", force=True, code="nesting")
+        values = list(self.state.value_stack)
         keep = MAX_STACK_DEPTH // 2
-        dropped = self.state.value_stack[keep - 1 :]
         del self.state.state_stack[keep:]
         del self.state.value_stack[keep - 1 :]
         self.skipping = self._pop_to_anchor()
         # The brackets still open in the dropped part close later; skip them.
+        dropped = values[len(self.state.value_stack) :]
         self.skip_depth = sum(isinstance(v, Token) and v.type in self.g.openers for v in dropped)
 
     def _close_blocks_before(self, token: Token) -> bool:
