@@ -6,7 +6,7 @@ import pytest
 
 from compiler.syntax import parse
 from compiler.syntax.ast import Role
-from compiler.syntax.attach_points import canonical_provider
+from compiler.syntax.attach_points import canonical_provider, expand_positional, split_attach_point
 
 P, T, F, E, O = Role.PROVIDER, Role.TARGET, Role.FUNCTION, Role.EVENT, Role.OFFSET
 
@@ -68,3 +68,26 @@ def test_spans_are_bytes_in_non_ascii_paths() -> None:
 )  # fmt: skip
 def test_provider_aliases(name: str, canonical: str | None) -> None:
     assert canonical_provider(name) == canonical
+
+
+@pytest.mark.parametrize(
+    "raw, params, expanded, errors",
+    [
+        ("uprobe:$1:main", ["/bin/bash"], "uprobe:/bin/bash:main", 0),
+        ("uprobe:$1:$2", ["/bin/x"], "uprobe:/bin/x:", 0),  # a missing argument is empty
+        ("usdt:$12:p", [str(n) for n in range(1, 13)], "usdt:12:p", 0),
+        ('uprobe:"/opt/$1":main', ["x"], 'uprobe:"/opt/$1":main', 0),  # not inside quotes
+        ("uprobe:$x:main", [], "uprobe:$x:main", 1),
+        ("uprobe:$0:main", ["a"], "uprobe:$0:main", 1),
+    ],
+)  # fmt: skip
+def test_expand_positional(raw: str, params: list[str], expanded: str, errors: int) -> None:
+    text, problems = expand_positional(raw, params)
+    assert text == expanded
+    assert len(problems) == errors
+
+
+def test_expanded_text_splits_into_parts() -> None:
+    text, _ = expand_positional("uprobe:$1:readline", ["/bin/bash"])
+    ap = split_attach_point(text, 0)
+    assert [(p.role, p.text) for p in ap.parts] == [(P, "uprobe"), (T, "/bin/bash"), (F, "readline")]

@@ -180,3 +180,41 @@ def _function_and_offset(piece: _Piece) -> list[AttachPart]:
 
 def _part(piece: _Piece, role: str) -> AttachPart:
     return AttachPart(Span(piece.start, piece.end), role, decode(piece.value))
+
+
+def expand_positional(raw: str, params: list[str]) -> tuple[str, list[str]]:
+    """Replace `$N` in raw attach-point text with the Nth program argument,
+    outside quotes, as bpftrace does before it splits an attach point (a
+    missing argument is empty). Returns the text and any error messages;
+    split the result with split_attach_point() to get its parts."""
+    out: list[str] = []
+    errors: list[str] = []
+    in_quotes = False
+    i = 0
+    while i < len(raw):
+        char = raw[i]
+        if char == '"':
+            in_quotes = not in_quotes
+        elif in_quotes and char == "\\" and i + 1 < len(raw):
+            out.append(raw[i : i + 2])
+            i += 2
+            continue
+        elif char == "$" and not in_quotes:
+            digits = re.match(r"[1-9][0-9]*", raw[i + 1 :])
+            if digits is None:
+                after = raw[i + 1 : i + 2]
+                if after:
+                    errors.append(
+                        f"invalid trailing character for positional param: {after}. "
+                        f'Try quoting this entire part if this is intentional e.g. "${after}".'
+                    )
+                out.append(char)
+                i += 1
+                continue
+            index = int(digits.group())
+            out.append(params[index - 1] if index <= len(params) else "")
+            i += 1 + len(digits.group())
+            continue
+        out.append(char)
+        i += 1
+    return "".join(out), errors
