@@ -2,8 +2,8 @@
 
 When the parser meets a token it cannot accept, `RepairSearch.best()` tries
 a few edits at that point on copies of the parser: insert one token (`;`,
-`)`, `]`, `}`, `,`, a predicate's `/`, a placeholder expression), insert a
-common pair (`);`), or delete the token. Each candidate is scored by how many
+`)`, `]`, `}`, `,`, a predicate's `/`, a placeholder expression, or a `{`
+where a block must start), insert a common pair (`);`), or delete the token. Each candidate is scored by how many
 of the following tokens then parse (re-lexing them, since the contextual
 lexer's choices depend on the parser state), and the best one wins. This is
 the idea of Burke and Fisher's error repair, kept small.
@@ -72,7 +72,9 @@ class RepairSearch:
     def __init__(self, grammar: Grammar) -> None:
         self.g = grammar
         n = grammar.name_of
-        singles = [n[";"], n[")"], n["]"], n["}"], n[","], "PRED_END", "MISSING"]
+        # A '{' is tried last and only where a block must come (after `if
+        # (c)`, a probe header...), for a body whose brace was forgotten.
+        singles = [n[";"], n[")"], n["]"], n["}"], n[","], "PRED_END", "MISSING", n["{"]]
         pairs = [
             (n[")"], n[";"]), (n["]"], n[";"]), (n[")"], n[")"]),
             ("MISSING", n[")"]), ("MISSING", n["]"]),
@@ -82,7 +84,10 @@ class RepairSearch:
     def best(self, state, lexer_state, token: Token) -> Repair | None:
         """The best-scoring edit at `token`, or None if none is good enough."""
         best = None
+        operand_expected = not self.g.expression_start.isdisjoint(self.g.states[state.position])
         for insert in self.insertions:
+            if insert[0] == self.g.LBRACE and operand_expected:
+                continue  # where an operand may go, '{' would start a block expression
             score = self._score_insertion(state, lexer_state, token, insert)
             if score >= MIN_SCORE and (best is None or score > best.score):
                 best = Repair(insert=insert, score=score)
