@@ -1,0 +1,107 @@
+"""analyse(): a parsed program in, types, symbols and diagnostics out.
+
+The passes, in order:
+
+1. definitions: macros, fns, map declarations, config, C definitions
+   (definitions.py), so probes may use them wherever they are written;
+2. attach points: providers, shapes, rates, tracepoints that exist
+   (probes.py);
+3. the checker's fixed point over names and types, then its reporting
+   walk (checker.py and its check_*.py parts);
+4. the end-of-program rules: unused and undefined variables and maps.
+
+Like parse(), analyse() never raises: a bug in a pass becomes one
+"internal error" diagnostic, and the rest of the analysis stands.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+from ..diagnostics import Diagnostic, error
+from ..kernel.facts import KernelFacts, NoFacts
+from ..source import Span
+from ..syntax import ParseResult, ast, parse
+from . import types as T
+from .checker import Checker, Options
+from .scopes import Symbol
+
+
+@dataclass
+class Analysis:
+    parsed: ParseResult
+    diagnostics: list[Diagnostic]
+    types: dict = field(default_factory=dict)  # ast.Node -> Type
+    references: dict = field(default_factory=dict)  # ast.Node -> Symbol
+    symbols: list[Symbol] = field(default_factory=list)
+
+    @property
+    def program(self) -> ast.Program:
+        return self.parsed.program
+
+    @property
+    def source(self):
+        return self.parsed.source
+
+    def type_of(self, node: ast.Node) -> Optional[T.Type]:
+        return self.types.get(node)
+
+    def symbol_of(self, node: ast.Node) -> Optional[Symbol]:
+        return self.references.get(node)
+
+
+def analyse(
+    text: Union[str, ParseResult],
+    facts: Optional[KernelFacts] = None,
+    *,
+    unsafe: bool = False,
+    name: str = "stdin",
+) -> Analysis:
+    parsed = text if isinstance(text, ParseResult) else parse(text, name)
+    facts = facts if facts is not None else NoFacts()
+    diagnostics = list(parsed.diagnostics)
+    checker = Checker(parsed.program, parsed.source, facts, Options(unsafe=unsafe))
+    try:
+        diagnostics.extend(_attach_point_checks(parsed.program, facts, unsafe))
+        checker.run()
+        _end_of_program(checker)
+    except RecursionError:
+        diagnostics.append(error("nesting", "program is nested too deeply to analyse", Span(0, 0)))
+    except Exception as exc:  # a bug in a pass must not take the editor down
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        message = f"internal error in the analyser: {type(exc).__name__}: {exc} ({where.name}:{where.lineno})"
+        diagnostics.append(error("internal-error", message, Span(0, 0)))
+    diagnostics.extend(checker.diagnostics)
+    return Analysis(parsed, diagnostics, checker.types, checker.references, checker.symbols.all())
+
+
+def _attach_point_checks(program: ast.Program, facts: KernelFacts, unsafe: bool) -> list[Diagnostic]:
+    try:
+        from .probes import check_probe
+    except ImportError:  # the provider table arrives separately
+        return []
+    found: list[Diagnostic] = []
+    for probe in program.probes:
+        found.extend(check_probe(probe, facts, unsafe=unsafe))
+    return found
+
+
+def _end_of_program(checker: Checker) -> None:
+    """Rules about whole symbols, once every use has been seen."""
+    for symbol in checker.symbols.maps.values():
+        if symbol.declaration is not None and not symbol.written and not symbol.read:
+            checker.warn("unused", f"Unused map: {symbol.name}", symbol.declaration)
+        elif not symbol.written and symbol.uses:
+            for use in symbol.uses:
+                checker.report("undefined-map", f"Undefined map: {symbol.name}", use)
+    for symbol in checker.symbols.variables.values():
+        if symbol.declared and not symbol.assigned and symbol.origin is not None:
+            checker.warn("unassigned", f"Variable {symbol.name} was never assigned to.", symbol.origin)
+        elif symbol.definitions and not symbol.uses and symbol.origin is not None:
+            checker.warn("unused", f"Unused variable: {symbol.name}", symbol.origin,
+                         hints=("assign it to `_` to discard a value on purpose",))  # fmt: skip
+
+
+

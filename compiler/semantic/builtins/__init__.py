@@ -1,0 +1,51 @@
+"""The builtins table: every builtin variable and function of bpftrace,
+each declared once (see schema.py for what an entry holds).
+
+    lookup("ntop")      -> Builtin or None (aliases and argN included)
+    all_builtins()      -> every entry, in a stable order
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Optional
+
+from . import addresses, aggregations, maps, output, strings, variables
+from .schema import (  # noqa: F401  (re-exported for consumers)
+    AGGREGATION, ASYNC, COMPILE_TIME, DEPRECATED, MAP_FIRST, STATEMENT, UNSAFE, UNSTABLE,
+    Arg, Builtin, CallInfo, Param, Signature,
+)  # fmt: skip
+
+_MODULES = [variables, aggregations, maps, output, strings, addresses]
+# `arg0`, `arg1`, ... all share the entry named "argN"; likewise sargN.
+_NUMBERED = re.compile(r"(s?arg)[0-9]+\Z")
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, Builtin]:
+    table: dict[str, Builtin] = {}
+    for module in _MODULES:
+        for entry in module.BUILTINS:
+            for name in (entry.name, *entry.aliases):
+                if name in table:
+                    raise ValueError(f"builtin {name} is declared twice")
+                table[name] = entry
+    return table
+
+
+def lookup(name: str) -> Optional[Builtin]:
+    table = _table()
+    if name in table:
+        return table[name]
+    numbered = _NUMBERED.match(name)
+    if numbered:
+        return table.get(numbered.group(1) + "N")
+    return None
+
+
+def all_builtins() -> list[Builtin]:
+    seen: dict[str, Builtin] = {}
+    for entry in _table().values():
+        seen.setdefault(entry.name, entry)
+    return sorted(seen.values(), key=lambda b: b.name)

@@ -1,0 +1,294 @@
+"""Calls and bare names: builtins (checked against the table), macros
+(expanded in place, hygienically), and fn subprograms. Mixed into the
+Checker (checker.py), whose state and helpers it uses.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..diagnostics import Related
+from ..syntax import ast
+from . import builtins as B
+from . import formats
+from . import types as T
+from .probe_context import ProbeContext
+from .suggest import did_you_mean
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
+_FORMAT_FUNCTIONS = ("printf", "errorf", "warnf", "fail", "system", "cat", "debugf")
+# Builtins whose values are gone inside the callback a map loop becomes.
+_NOT_IN_MAP_LOOPS = ("argN", "sargN", "retval", "args", "func")
+
+
+class CallChecks(ProbeContext):
+    # ------------------------------------------------------------ names
+
+    def suggest(self, name: str, candidates) -> tuple[str, ...]:
+        return did_you_mean(name, candidates)
+
+    def identifier(self, node: ast.Identifier) -> T.Type:
+        name = node.name
+        for frame in reversed(self.frames[-1:]):
+            if name in frame.idents:
+                return frame.idents[name]
+        builtin = B.lookup(name)
+        if builtin is not None and builtin.min_args == 0:
+            return self.builtin_call(builtin, node, [], statement=False, map_value=False)
+        if name in self.macros:
+            return self.expand_macro(name, node, [])
+        enumerator = self.ctx.enumerator(name)
+        if enumerator is not None:
+            return enumerator
+        if builtin is not None:
+            self.report("call", f"{name}() requires at least {builtin.min_args} argument"
+                        f"{'s' * (builtin.min_args != 1)}, so it must be called", node.span)  # fmt: skip
+            return T.UNKNOWN
+        # Without kernel types an UPPER_CASE name may well be a kernel enum
+        # value, so only lower-case names are reported then.
+        if self.facts.has_types or not any(c.isupper() for c in name):
+            candidates = [b.name for b in B.all_builtins() if b.min_args == 0] + list(self.macros)
+            if self.frames:
+                candidates += list(self.frames[-1].idents)
+            self.report("unknown-identifier", f"Unknown identifier: '{name}'", node.span,
+                        hints=self.suggest(name, candidates))  # fmt: skip
+        return T.UNKNOWN
+
+    # ------------------------------------------------------------- calls
+
+    def call(self, node: ast.Call, *, statement: bool, map_value: bool) -> T.Type:
+        name = node.name.text
+        if name in self.macros:
+            return self.expand_macro(name, node, node.args)
+        if name in self.functions:
+            return self.fn_call(self.functions[name], node)
+        builtin = B.lookup(name)
+        if builtin is None:
+            for arg in node.args:
+                self.type_or_expr(arg) if isinstance(arg, ast.TYPE_NODES) else self.expr(arg)
+            known = [b.name for b in B.all_builtins()] + list(self.macros) + list(self.functions)
+            self.report("unknown-function", f"Unknown function: '{name}'", node.name.span,
+                        hints=self.suggest(name, known))  # fmt: skip
+            return T.UNKNOWN
+        return self.builtin_call(builtin, node, node.args, statement=statement, map_value=map_value)
+
+    def builtin_call(self, builtin: B.Builtin, node, args: list, *, statement: bool, map_value: bool) -> T.Type:
+        name = builtin.name if builtin.name not in ("argN", "sargN") else node_name(node)
+        self.check_context(builtin, name, node)
+        if builtin.has(B.AGGREGATION) and not map_value:
+            self.report("aggregation", f"{name}() must be assigned directly to a map", node.span)
+        if builtin.has(B.UNSAFE) and not self.options.unsafe:
+            self.report("unsafe", f"{name}() is an unsafe function being used in safe mode", node.span,
+                        hints=("run with --unsafe to allow it",))  # fmt: skip
+        if not self.arity_ok(builtin, name, node, len(args)):
+            for arg in args:
+                self.argument_type(arg)
+            return T.UNKNOWN
+        signature = self.choose_signature(builtin, args)
+        checked = []
+        for index, arg in enumerate(args):
+            param = signature.params[index] if index < len(signature.params) else signature.variadic
+            checked.append(self.check_argument(builtin, name, param, index, arg))
+        if name in _FORMAT_FUNCTIONS and args:
+            self.check_format(name, args, checked)
+        info = B.CallInfo(tuple(checked), self.providers[0] if self.providers else None, self.max_strlen)
+        result = signature.returns(info) if callable(signature.returns) else signature.returns
+        if isinstance(result, str):
+            self.report("call", result, node.span)
+            return T.UNKNOWN
+        special = self.context_type(builtin.name, node)
+        return special if special is not None else (result or T.VOID)
+
+    def choose_signature(self, builtin: B.Builtin, args: list) -> B.Signature:
+        """The first signature with this many parameters whose parameters
+        fit the arguments' shapes (a bare map, a name, a variable)."""
+        by_arity = [s for s in builtin.signatures if s.min_args <= len(args) <= s.most_args]
+        for signature in by_arity:
+            params = [signature.params[i] if i < len(signature.params) else signature.variadic for i in range(len(args))]
+            if all(_shape_fits(p, a) for p, a in zip(params, args)):
+                return signature
+        return by_arity[0]
+
+    def arity_ok(self, builtin: B.Builtin, name: str, node, count: int) -> bool:
+        low, high = builtin.min_args, builtin.max_args
+        if low <= count <= high and any(s.min_args <= count <= s.most_args for s in builtin.signatures):
+            return True
+        if low == high == 0:
+            message = f"{name}() requires no arguments ({count} provided)"
+        elif low == high:
+            wanted = "one argument" if low == 1 else f"{low} arguments"
+            message = f"{name}() requires {wanted} ({count} provided)"
+        elif count < low:
+            wanted = "one argument" if low == 1 else f"{low} arguments"
+            message = f"{name}() requires at least {wanted} ({count} provided)"
+        else:
+            message = f"{name}() takes up to {high} argument{'s' * (high != 1)} ({count} provided)"
+        self.report("arity", message, node.span)
+        return False
+
+    def argument_type(self, arg) -> T.Type:
+        if isinstance(arg, ast.TYPE_NODES):
+            return self.type_or_expr(arg)
+        return self.expr(arg)
+
+    def check_argument(self, builtin: B.Builtin, name: str, param: B.Param, index: int, arg) -> B.Arg:
+        structural = {"map", "mapentry", "variable", "ident", "type"}
+        wants = set(param.accepts)
+        if isinstance(arg, ast.Identifier) and "ident" in wants and (not param.choices or arg.name in param.choices):
+            return B.Arg(arg, T.UNKNOWN, name=arg.name)
+        if isinstance(arg, ast.MapRef) and wants & {"map"}:
+            symbol = self.map_symbol(arg)
+            symbol.read = True
+            symbol.uses.append(arg.span)
+            t = symbol.type or T.UNKNOWN
+            self.record(arg, t)
+            return B.Arg(arg, t, name=symbol.name)
+        t = self.argument_type(arg)
+        value = self.literal_value(arg)
+        ordinal = _ORDINALS[index] if index < len(_ORDINALS) else f"#{index + 1}"
+        if param.literal and value is None and not T.is_unknown(t):
+            kind = "string" if "string" in wants else "integer"
+            self.report("literal", f"{name}() expects a {kind} literal as its {ordinal} argument ({t} provided)",
+                        arg.span)  # fmt: skip
+        elif not self.accepts(wants, arg, t):
+            if wants & structural and not wants - structural:
+                expected = {"map": "a map", "mapentry": "a map element", "variable": "a variable",
+                            "ident": "one of " + ", ".join(param.choices) if param.choices else "a name",
+                            "type": "a type"}[sorted(wants & structural)[0]]  # fmt: skip
+            else:
+                expected = " or ".join(_describe(w) for w in param.accepts)
+            self.report("argument", f"{name}() expects {expected} as its {ordinal} argument ({t} provided)", arg.span)
+        return B.Arg(arg, t, value=value)
+
+    def accepts(self, wants: set[str], arg, t: T.Type) -> bool:
+        if "any" in wants and not isinstance(t, T.Void):
+            return True
+        if T.is_unknown(t) and not wants <= {"map", "mapentry", "variable", "ident", "type"}:
+            return True
+        checks = {
+            "int": lambda: T.is_integer(t),
+            "string": lambda: isinstance(t, T.String),
+            "pointer": lambda: isinstance(t, T.Pointer),
+            "array": lambda: isinstance(t, T.Array),
+            "mapentry": lambda: isinstance(arg, ast.MapAccess),
+            "variable": lambda: isinstance(arg, ast.Variable),
+            "tuple": lambda: isinstance(t, T.Tuple),
+            "record": lambda: isinstance(t, T.Record),
+            "inet": lambda: isinstance(t, T.Inet),
+            "buffer": lambda: isinstance(t, T.Buffer),
+            "ksym": lambda: t == T.KSYM,
+            "usym": lambda: t == T.USYM,
+            "stack": lambda: t in (T.KSTACK, T.USTACK),
+            "timestamp": lambda: t == T.TIMESTAMP,
+            "enum": lambda: isinstance(t, T.Int) and t.enum is not None,
+            "type": lambda: isinstance(arg, ast.TYPE_NODES),
+        }
+        for word in wants:
+            sized = re.fullmatch(r"array\[(\d+)\]", word)
+            if sized and isinstance(t, T.Array) and t.size == int(sized.group(1)):
+                return True
+            if word in checks and checks[word]():
+                return True
+        return False
+
+    def substituted(self, node):
+        """What a macro's expression parameter stands for at this call."""
+        if isinstance(node, ast.Identifier) and self.frames:
+            return self.frames[-1].ident_nodes.get(node.name, node)
+        return node
+
+    def literal_value(self, arg):
+        arg = self.substituted(arg)
+        if isinstance(arg, ast.StrLit):
+            return arg.value
+        return self.constant(arg)
+
+    def check_format(self, name: str, args: list, checked: list) -> None:
+        fmt = self.substituted(args[0])
+        if not isinstance(fmt, ast.StrLit):
+            return
+        problems = formats.check_args(fmt.value, [a.type for a in checked[1:]], name)
+        for problem in problems:
+            if problem.arg_index is not None and problem.arg_index + 1 < len(args):
+                span = args[problem.arg_index + 1].span
+            else:
+                span = fmt.span
+            if problem.severity == "warning":
+                self.warn("format", problem.message, span)
+            else:
+                self.report("format", problem.message, span)
+
+    # -------------------------------------------------- probe context
+
+    def check_context(self, builtin: B.Builtin, name: str, node) -> None:
+        """Is this builtin allowed in the probe(s) we are in?"""
+        if self.map_loops and builtin.name in _NOT_IN_MAP_LOOPS:
+            self.report("context", f"'{name}' builtin is not allowed in a for-loop", node.span)
+        if builtin.providers is None or not self.providers:
+            return
+        wrong = sorted({p for p in self.providers if p not in builtin.providers})
+        if wrong:
+            allowed = ", ".join(f"'{p}'" for p in sorted(builtin.providers))
+            message = f"The {name} builtin can only be used with {allowed} probes"
+            if builtin.provider_hint:
+                message += f" ({builtin.provider_hint})"
+            self.report("context", message, node.span)
+
+    # ------------------------------------------------------------ macros
+
+    def expand_macro(self, name: str, node, args: list) -> T.Type:
+        from .macros import expand  # a module of its own: hygiene rules
+
+        return expand(self, name, node, args)
+
+    def fn_call(self, fn: ast.Function, node: ast.Call) -> T.Type:
+        if len(node.args) != len(fn.params):
+            self.report(
+                "arity", f"Function `{fn.name.text}` requires {len(fn.params)} arguments, "
+                f"got {len(node.args)}", node.span,
+                related=[Related(fn.name.span, "the function is defined here")],
+            )  # fmt: skip
+        for arg, param in zip(node.args, fn.params):
+            t = self.expr(arg)
+            expected = self.resolve_type(param.type)
+            if not (T.is_unknown(t) or T.is_unknown(expected)) and T.join(expected, T.as_integer(t)) is None:
+                self.report("argument", f"Expected {expected} for argument `{param.var.name}` got {t}", arg.span)
+        return self.resolve_type(fn.return_type)
+
+
+_STRUCTURAL = {"map", "mapentry", "variable", "ident", "type"}
+
+
+def _shape_fits(param: B.Param, arg) -> bool:
+    wants = set(param.accepts)
+    if isinstance(arg, ast.MapRef) and "map" in wants:
+        return True
+    if isinstance(arg, ast.Identifier) and "ident" in wants:
+        return not param.choices or arg.name in param.choices
+    if isinstance(arg, ast.TYPE_NODES):
+        return "type" in wants or "any" in wants
+    if wants <= _STRUCTURAL:
+        return ("mapentry" in wants and isinstance(arg, ast.MapAccess)) or (
+            "variable" in wants and isinstance(arg, ast.Variable)
+        )
+    return True
+
+
+def node_name(node) -> str:
+    if isinstance(node, ast.Identifier):
+        return node.name
+    if isinstance(node, ast.Call):
+        return node.name.text
+    return "?"
+
+
+def _describe(word: str) -> str:
+    sized = re.fullmatch(r"array\[(\d+)\]", word)
+    if sized:
+        return f"a {sized.group(1)}-byte array"
+    return {
+        "int": "an integer", "string": "a string", "pointer": "a pointer", "array": "an array",
+        "tuple": "a tuple", "record": "a record", "inet": "an address", "buffer": "a buffer",
+        "ksym": "a kernel symbol", "usym": "a user symbol", "stack": "a stack",
+        "timestamp": "a timestamp", "enum": "an enum", "any": "a value",
+    }.get(word, word)  # fmt: skip

@@ -1,0 +1,408 @@
+"""The type of every expression, and the errors in them. Mixed into the
+Checker (checker.py), whose state and helpers it uses.
+
+`expr(node)` returns the node's type and records it for hover. An operand
+of type UNKNOWN never produces an error: the fact behind it is missing, not
+wrong.
+"""
+
+from __future__ import annotations
+
+from ..diagnostics import Related
+from ..syntax import ast
+from . import types as T
+from .context import Missing
+
+_COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
+_LOGICAL = ("&&", "||")
+
+
+class ExpressionChecks:
+    def expr(self, node, *, statement: bool = False, map_value: bool = False) -> T.Type:
+        if node is None:
+            return T.UNKNOWN
+        if isinstance(node, ast.Call):
+            return self.record(node, self.call(node, statement=statement, map_value=map_value))
+        handler = getattr(self, "e_" + type(node).__name__, None)
+        if handler is None:
+            return self.record(node, T.UNKNOWN)
+        return self.record(node, handler(node))
+
+    # ------------------------------------------------------------ leaves
+
+    def e_ErrorExpr(self, node):
+        return T.UNKNOWN
+
+    def e_IntLit(self, node: ast.IntLit):
+        return T.literal_type(node.value)
+
+    def e_StrLit(self, node: ast.StrLit):
+        return T.String(len(node.value) + 1)
+
+    def e_BoolLit(self, node):
+        return T.BOOL
+
+    def e_PositionalParam(self, node):
+        # Its value (a number or a string) is only known when the program
+        # runs with arguments; str($1) reads it as a string.
+        return T.UNKNOWN
+
+    def e_ParamCount(self, node):
+        return T.INT64
+
+    def e_Variable(self, node: ast.Variable):
+        return self.read_variable(node)
+
+    def e_MapRef(self, node: ast.MapRef):
+        return self.read_map(node, None)
+
+    def e_MapAccess(self, node: ast.MapAccess):
+        return self.read_map(node, node)
+
+    def e_Identifier(self, node: ast.Identifier):
+        return self.identifier(node)
+
+    # ---------------------------------------------------------- operators
+
+    def e_Binary(self, node: ast.Binary):
+        left, right = self.expr(node.left), self.expr(node.right)
+        return self.binary_type(node.op, left, right, node)
+
+    def binary_type(self, op: str, left: T.Type, right: T.Type, node) -> T.Type:
+        if T.is_unknown(left) or T.is_unknown(right):
+            return T.BOOL if op in _COMPARISONS + _LOGICAL else T.UNKNOWN
+        if op in _LOGICAL:
+            for side, t in ((node.left, left), (node.right, right)) if isinstance(node, ast.Binary) else ():
+                if not T.is_truthy(t):
+                    self.report("operator", f"The {op} operator can not be used on expressions of type '{t}'", side.span)
+            return T.BOOL
+        if isinstance(left, T.Pointer) or isinstance(right, T.Pointer):
+            return self._pointer_binary(op, left, right, node)
+        if T.is_integer(left) and T.is_integer(right):
+            return T.binary_result(op, left, right)
+        if op in ("==", "!=") and type(left) is type(right) and isinstance(
+            left, (T.String, T.Tuple, T.Record, T.Array, T.Inet, T.Buffer, T.Special)
+        ):
+            if isinstance(left, T.Array) and left.size != right.size:
+                self.report("operator", "Only arrays of same size support comparison operators.", node.span)
+            return T.BOOL
+        if op in _COMPARISONS and type(left) is type(right) and isinstance(left, T.String):
+            self.report(
+                "operator", f"The {op} operator can not be used on expressions of types {left}, {right}", node.span
+            )
+            return T.BOOL
+        same_kind = type(T.as_integer(left)) is type(T.as_integer(right))
+        message = (
+            f"The {op} operator can not be used on expressions of types {left}, {right}"
+            if same_kind
+            else f"Type mismatch for '{op}': comparing {left} with {right}"
+        )
+        related = []
+        if isinstance(node, ast.Binary):
+            related = [Related(node.left.span, f"left ({left})"), Related(node.right.span, f"right ({right})")]
+        self.report("operator", message, node.span, related=related)
+        return T.BOOL if op in _COMPARISONS else T.UNKNOWN
+
+    def _pointer_binary(self, op, left, right, node) -> T.Type:
+        pointer = left if isinstance(left, T.Pointer) else right
+        other = right if pointer is left else left
+        if isinstance(other, T.Pointer):
+            if op in _COMPARISONS:
+                return T.BOOL
+        elif T.is_integer(other):
+            if op == "+" or (op == "-" and pointer is left):
+                return pointer
+            if op in _COMPARISONS:
+                return T.BOOL
+        self.report(
+            "operator", f"The {op} operator can not be used on expressions of types {left}, {right}", node.span
+        )
+        return T.UNKNOWN
+
+    def e_Unary(self, node: ast.Unary):
+        if node.op == "-" and isinstance(node.operand, ast.IntLit):
+            self.record(node.operand, T.literal_type(node.operand.value))
+            return T.literal_type(node.operand.value, negative=True)
+        if node.op == "&":
+            inner = self.expr(node.operand)
+            return T.Pointer(inner)
+        operand = self.expr(node.operand)
+        if T.is_unknown(operand):
+            return T.BOOL if node.op == "!" else T.UNKNOWN
+        if node.op == "!":
+            if not T.is_truthy(operand):
+                self.report("operator", f"The ! operator can not be used on expressions of type '{operand}'", node.span)
+            return T.BOOL
+        if node.op == "*":
+            if isinstance(operand, T.Pointer):
+                return operand.target
+            if T.is_integer(operand):
+                return T.UINT64  # bpftrace reads 8 bytes at an integer address
+            what = f"struct/union of type '{operand}'" if isinstance(operand, T.CRecord) else f"type '{operand}'"
+            self.report("dereference", f"Can not dereference {what}. It is not a pointer.", node.span)
+            return T.UNKNOWN
+        if not T.is_integer(operand):
+            self.report("operator", f"The {node.op} operator can not be used on expressions of type '{operand}'", node.span)
+            return T.UNKNOWN
+        operand = T.as_integer(operand)
+        if node.op == "-":
+            return T.Int(64, True)
+        return T.Int(64, isinstance(operand, T.Int) and operand.signed)
+
+    def e_IncDec(self, node: ast.IncDec):
+        target = node.operand
+        if isinstance(target, (ast.Variable, ast.MapRef, ast.MapAccess)):
+            current = self.expr(target)
+            if not (T.is_unknown(current) or T.is_integer(current)):
+                self.report(
+                    "operator", f"The {node.op} operator can not be used on expressions of type '{current}'", node.span
+                )
+            if isinstance(target, ast.Variable) and self.variable_symbol(target.name) is not None:
+                symbol = self.variable_symbol(target.name)
+                symbol.definitions.append(target.span)
+            elif isinstance(target, (ast.MapRef, ast.MapAccess)):
+                map_ref = target.map if isinstance(target, ast.MapAccess) else target
+                symbol = self.map_symbol(map_ref)
+                symbol.written = True
+                if symbol.type is None:
+                    self.symbols.widen(symbol, T.INT64)
+            return T.as_integer(current) if not T.is_unknown(current) else T.UNKNOWN
+        self.expr(target)
+        return T.UNKNOWN
+
+    def e_Ternary(self, node: ast.Ternary):
+        cond = self.expr(node.cond)
+        if not T.is_truthy(cond):
+            self.report("condition", f"Invalid condition: {cond}", node.cond.span)
+        then = cond if node.then is None else self.expr(node.then)
+        orelse = self.expr(node.orelse)
+        return self.branches(then, orelse, node)
+
+    def branches(self, left: T.Type, right: T.Type, node) -> T.Type:
+        if left is None or right is None:
+            return left or right or T.VOID
+        joined = T.join(T.as_integer(left), T.as_integer(right))
+        if joined is None:
+            self.report(
+                "type-mismatch",
+                f"Branches must return the same type or compatible types: have '{left}' and '{right}'",
+                node.span,
+            )
+            return T.UNKNOWN
+        return joined
+
+    def e_If(self, node: ast.If):
+        self.check_condition(node.cond)
+        then = self.walk_block(node.then)
+        orelse = None
+        if isinstance(node.orelse, ast.If):
+            orelse = self.expr(node.orelse)
+        elif node.orelse is not None:
+            orelse = self.walk_block(node.orelse)
+        if then is None or orelse is None or node.orelse is None:
+            return T.VOID
+        return self.branches(then, orelse, node)
+
+    def e_Block(self, node: ast.Block):
+        value = self.walk_block(node)
+        return value if value is not None else T.VOID
+
+    def e_Comptime(self, node: ast.Comptime):
+        return self.expr(node.expr)
+
+    # -------------------------------------------------- composite values
+
+    def e_Tuple(self, node: ast.Tuple):
+        elements = []
+        for element in node.elements:
+            t = self.expr(element)
+            if isinstance(t, T.Aggregation) and not t.readable:
+                self.report("tuple", f"Map type {t} cannot exist inside a tuple.", element.span)
+            elements.append(T.as_integer(t))
+        return T.Tuple(tuple(elements))
+
+    def e_Record(self, node: ast.Record):
+        fields = []
+        for f in node.fields:
+            t = self.expr(f.value)
+            if isinstance(t, T.Aggregation) and not t.readable:
+                self.report("record", f"Map type {t} cannot exist inside a record.", f.value.span)
+            fields.append((f.name.text, T.as_integer(t)))
+        return T.Record(tuple(fields))
+
+    def e_FieldAccess(self, node: ast.FieldAccess):
+        base = self.expr(node.base)
+        return self.field_type(base, node.field.text, node)
+
+    def field_type(self, base: T.Type, name: str, node) -> T.Type:
+        if T.is_unknown(base):
+            return T.UNKNOWN
+        if isinstance(base, T.Pointer) and isinstance(base.target, (T.CRecord, T.Unknown)):
+            base = base.target  # '.' reads through a pointer (0.25+)
+            if T.is_unknown(base):
+                return T.UNKNOWN
+        if isinstance(base, T.Record):
+            found = base.field_type(name)
+            if found is None:
+                self.report("field", f"Record does not contain a field named '{name}'", node.field.span,
+                            hints=self.suggest(name, [n for n, _ in base.fields]))  # fmt: skip
+                return T.UNKNOWN
+            return found
+        if isinstance(base, T.CRecord):
+            found = self.ctx.field(base, name)
+            if isinstance(found, Missing):
+                self.report(
+                    "field", f"Struct/union of type '{base}' does not contain a field named '{name}'",
+                    node.field.span, hints=self.suggest(name, found.known),
+                )  # fmt: skip
+                return T.UNKNOWN
+            return found
+        self.report("field", f"Can not access field '{name}' on expression of type '{base}'", node.field.span)
+        return T.UNKNOWN
+
+    def e_TupleAccess(self, node: ast.TupleAccess):
+        base = self.expr(node.base)
+        return self.tuple_element(base, node.index, node)
+
+    def tuple_element(self, base: T.Type, index: int, node) -> T.Type:
+        if T.is_unknown(base):
+            return T.UNKNOWN
+        if not isinstance(base, T.Tuple):
+            self.report("tuple", f"Can not access index '{index}' on expression of type '{base}'", node.span)
+            return T.UNKNOWN
+        if not 0 <= index < len(base.elements):
+            self.report(
+                "tuple", f"Invalid tuple index: {index}. Found {len(base.elements)} elements in tuple.", node.span
+            )
+            return T.UNKNOWN
+        return base.elements[index]
+
+    def e_Index(self, node: ast.Index):
+        base = self.expr(node.base)
+        index = self.expr(node.index)
+        if not (T.is_unknown(index) or T.is_integer(index)):
+            self.report("index", f"The array index operator [] only accepts integer indices, found {index}", node.index.span)
+        if T.is_unknown(base):
+            return T.UNKNOWN
+        if isinstance(base, T.Array):
+            value = self.constant(node.index)
+            if value is not None and not 0 <= value < base.length:
+                self.report("index", f"the index {value} is out of bounds for array of size {base.length}", node.span)
+            return base.element
+        if isinstance(base, T.Pointer):
+            return base.target
+        if isinstance(base, T.String):
+            return T.INT8
+        if isinstance(base, T.Tuple):
+            value = self.constant(node.index)
+            if value is None:
+                self.report("index", "Tuple index must be a constant integer", node.index.span)
+                return T.UNKNOWN
+            return self.tuple_element(base, value, node)
+        self.report(
+            "index", f"The array index operator [] can only be used on arrays and pointers, found {base}.", node.span
+        )
+        return T.UNKNOWN
+
+    # ------------------------------------------------------------- types
+
+    def e_Cast(self, node: ast.Cast):
+        target = self.resolve_type(node.type)
+        source = self.expr(node.operand)
+        if T.is_unknown(target) or T.is_unknown(source):
+            return target
+        source = T.as_integer(source)
+        if isinstance(target, (T.Int, T.Bool)) and isinstance(source, (T.Int, T.Bool, T.Pointer)):
+            return target
+        if isinstance(target, T.Pointer) and isinstance(source, (T.Int, T.Pointer)):
+            return target
+        if isinstance(target, T.Array) and isinstance(source, (T.Int, T.Array, T.String)):
+            if target.length == 0 and target.element.size:
+                return T.Array(target.element, source.size // target.element.size)
+            if target.size != source.size:
+                self.report("cast", f'Cannot cast from "{source}" to "{target}"', node.span)
+            return target
+        if isinstance(target, T.Int) and isinstance(source, T.Array) and source.size == target.size:
+            return target
+        if isinstance(target, T.String) and isinstance(source, T.String):
+            return target
+        if isinstance(source, T.CRecord):
+            self.report("cast", f'Cannot cast from C type "{source}"', node.span)
+        else:
+            self.report("cast", f'Cannot cast from "{source}" to "{target}"', node.span)
+        return target
+
+    def e_Sizeof(self, node: ast.Sizeof):
+        self.type_or_expr(node.arg)
+        return T.UINT64
+
+    def e_Offsetof(self, node: ast.Offsetof):
+        base = self.type_or_expr(node.arg)
+        if isinstance(base, T.Pointer):
+            base = base.target
+        current = base
+        for name in node.fields:
+            if T.is_unknown(current):
+                break
+            if not isinstance(current, (T.CRecord, T.Record)):
+                self.report("offsetof", f"'{current}' is not a C type.", node.arg.span)
+                break
+            current = self.field_type(current, name.text, _FieldSite(name))
+        return T.UINT64
+
+    def e_Typeinfo(self, node: ast.Typeinfo):
+        self.type_or_expr(node.arg)
+        return T.Record((("btf_id", T.UINT64), ("base_ty", T.String(64)), ("full_ty", T.String(64))))
+
+    def type_or_expr(self, arg) -> T.Type:
+        if isinstance(arg, ast.TYPE_NODES):
+            return self.resolve_type(arg)
+        if isinstance(arg, ast.Identifier) and self.is_type_name(arg.name):
+            return self.resolve_type(ast.NamedType(arg.span, arg.name))
+        return self.expr(arg)
+
+    def is_type_name(self, name: str) -> bool:
+        return not isinstance(self.ctx.named_type(name), Missing) and not T.is_unknown(self.ctx.named_type(name))
+
+    def resolve_type(self, node) -> T.Type:
+        """A written type (`uint64`, `struct task *`, `string[16]`)."""
+        if isinstance(node, ast.NamedType):
+            found = self.ctx.named_type(node.name)
+            if isinstance(found, Missing):
+                self.report("unknown-type", f'Cannot resolve unknown type "{node.name}"', node.span)
+                return T.UNKNOWN
+            return found
+        if isinstance(node, ast.RecordType):
+            if node.kind == "enum":
+                enum = self.facts.enum(node.name.text)
+                return T.Int((enum.size if enum else 8) * 8, False, enum=node.name.text)
+            found = self.ctx.record_exists(node.kind, node.name.text)
+            if isinstance(found, Missing):
+                self.report("unknown-type", f"Unknown struct/union: '{node.kind} {node.name.text}'", node.span)
+                return T.UNKNOWN
+            return found
+        if isinstance(node, ast.PointerType):
+            return T.Pointer(self.resolve_type(node.target))
+        if isinstance(node, ast.ArrayType):
+            element = self.resolve_type(node.element)
+            size = node.size or 0
+            if isinstance(element, T.String):
+                return T.String(size)
+            if isinstance(element, T.Buffer):
+                return T.Buffer(size)
+            if isinstance(element, T.Inet):
+                return T.Inet(size or 20)
+            return T.Array(element, size)
+        if isinstance(node, ast.TypeofType):
+            return self.type_or_expr(node.arg)
+        if isinstance(node, ast.Node):
+            return self.expr(node)
+        return T.UNKNOWN
+
+
+class _FieldSite:
+    """Lets field_type() report at a Name of an offsetof() path."""
+
+    def __init__(self, name: ast.Name) -> None:
+        self.field = name
+        self.span = name.span

@@ -1,0 +1,301 @@
+"""Variables and maps: declaring, assigning, reading, and the type each
+one settles on. Mixed into the Checker (checker.py), whose state it uses.
+
+Messages follow bpftrace's wording, e.g. "Type mismatch for @m: trying to
+assign value of type 'string[4]' when map already has a type 'uint64'",
+with a related span at the assignment that first fixed the type.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ..diagnostics import Related
+from ..syntax import ast
+from . import types as T
+from .macros import check_hygiene
+from .scopes import MapSymbol, VariableSymbol
+
+_NOT_IN_VARIABLES = ("hist", "lhist", "stats", "tseries")
+
+
+class SymbolChecks:
+    # ----------------------------------------------------------- variables
+
+    def declare_variable(self, stmt: ast.VarDecl) -> None:
+        name = stmt.var.name
+        existing = self.variable_symbol(name)
+        if existing is not None:
+            self.report(
+                "shadowing", f"Variable {name} was already declared. Variable shadowing is not allowed.",
+                stmt.var.span,
+                related=[Related(existing.origin, "the variable is declared here")] if existing.origin else (),
+            )  # fmt: skip
+            return
+        symbol = self.symbols.variable(self.scope.owner, name)
+        symbol.declared, symbol.origin = True, stmt.var.span
+        symbol.assigned = stmt.value is not None
+        self.scope.variables[name] = symbol
+        self.references[stmt.var] = symbol
+        symbol.definitions.append(stmt.var.span)
+        if stmt.type is not None:
+            declared = self.resolve_type(stmt.type)
+            if isinstance(declared, T.Aggregation):
+                self.report("declaration", f"Invalid variable declaration type: {declared}", stmt.type.span)
+                declared = T.UNKNOWN
+            symbol.declared_type = declared
+            if not (isinstance(declared, (T.String, T.Buffer)) and declared.length == 0):
+                symbol.type = declared
+        if stmt.value is not None:
+            value = self.expr(stmt.value)
+            self.store_variable(symbol, value, stmt.value, stmt.var)
+        else:
+            self.record(stmt.var, symbol.type or T.UNKNOWN)
+
+    def assign_variable(self, target: ast.Variable, value_node, value: T.Type) -> None:
+        name = target.name
+        symbol = self.variable_symbol(name)
+        if symbol is None:
+            symbol = self.symbols.variable(self.scope.owner, name)
+            symbol.origin = target.span
+            self.scope.variables[name] = symbol
+            if not self.frames:
+                self.probe_variables.setdefault(name, symbol)
+        symbol.assigned = True
+        symbol.definitions.append(target.span)
+        self.references[target] = symbol
+        self.store_variable(symbol, value, value_node, target)
+
+    def store_variable(self, symbol: VariableSymbol, value: T.Type, value_node, target) -> None:
+        name = symbol.name
+        if isinstance(value, T.Aggregation) and self.is_aggregation_call(value_node):
+            # "count() must be assigned directly to a map" says it already.
+            self.record(target, symbol.type or T.UNKNOWN)
+            return
+        if isinstance(value, T.Aggregation):
+            self.report(
+                "assignment", f"Value '{value}' cannot be assigned to a scratch variable.", value_node.span
+            )
+            self.record(target, symbol.type or T.UNKNOWN)
+            return
+        if isinstance(value, T.Void):
+            self.report("assignment", "Value 'void' cannot be assigned to a scratch variable.", value_node.span)
+            self.record(target, symbol.type or T.UNKNOWN)
+            return
+        if symbol.declared_type is not None and not T.is_unknown(symbol.declared_type):
+            if not self.fits_declared(symbol.declared_type, value, value_node):
+                self.report(
+                    "type-mismatch",
+                    f"Type mismatch for {name}: trying to assign value of type '{value}' "
+                    f"when variable already has a type '{symbol.declared_type}'",
+                    value_node.span,
+                    related=[Related(symbol.origin, f"{name} is declared here")] if symbol.origin else (),
+                )
+            elif isinstance(symbol.declared_type, (T.String, T.Buffer)) and symbol.declared_type.length == 0:
+                self.symbols.widen(symbol, value)
+            self.record(target, symbol.type or T.UNKNOWN)
+            return
+        before = symbol.type
+        if self.symbols.widen(symbol, value) is None:
+            self.report(
+                "type-mismatch",
+                f"Type mismatch for {name}: trying to assign value of type '{value}' "
+                f"when variable already has a type '{before}'",
+                value_node.span,
+                related=self._first_site(symbol),
+            )
+        self.record(target, symbol.type or T.UNKNOWN)
+
+    def is_aggregation_call(self, node) -> bool:
+        from . import builtins as B
+
+        if not isinstance(node, ast.Call):
+            return False
+        builtin = B.lookup(node.name.text)
+        return builtin is not None and builtin.has(B.AGGREGATION)
+
+    def fits_declared(self, declared: T.Type, value: T.Type, value_node) -> bool:
+        if T.is_unknown(value):
+            return True
+        if isinstance(declared, T.Int) and T.is_integer(value):
+            literal = self.constant(value_node)
+            if literal is not None:
+                return declared.fits(literal)
+            value = T.as_integer(value)
+            if isinstance(value, T.Bool):
+                return True
+            return value.bits <= declared.bits and (declared.signed or not value.signed or value.flexible)
+        if isinstance(declared, T.String) and isinstance(value, T.String):
+            return declared.length == 0 or value.length <= declared.length
+        joined = T.join(declared, value)
+        return joined is not None and joined == declared
+
+    def read_variable(self, node: ast.Variable) -> T.Type:
+        symbol = self.variable_symbol(node.name)
+        if symbol is None:
+            inner = None if self.frames else self.probe_variables.get(node.name)
+            if inner is not None:
+                # Assigned in an inner block only: bpftrace before 0.22 scoped
+                # variables to the probe, and old scripts rely on that.
+                self.warn(
+                    "scope", f"{node.name} is assigned only in an inner block; since bpftrace 0.22 "
+                    "that block is its scope, so it is undefined here", node.span,
+                    hints=(f"declare it before that block: let {node.name};",),
+                    related=[Related(inner.origin, f"{node.name} is assigned here")] if inner.origin else (),
+                )  # fmt: skip
+                symbol = inner
+            else:
+                self.report(
+                    "undefined-variable", f"Undefined or undeclared variable: {node.name}", node.span,
+                    hints=self.suggest(node.name, self.visible_variables()),
+                )  # fmt: skip
+                return self.record(node, T.UNKNOWN)
+        self.references[node] = symbol
+        symbol.uses.append(node.span)
+        if symbol.declared and not symbol.assigned:
+            self.warn("unassigned", f"Variable used before it was assigned: {node.name}", node.span)
+        return self.record(node, symbol.type or T.UNKNOWN)
+
+    def visible_variables(self) -> list[str]:
+        names, scope = [], self.scope
+        while scope is not None:
+            names.extend(scope.variables)
+            scope = scope.parent
+        return names
+
+    # --------------------------------------------------------------- maps
+
+    def map_symbol(self, node: ast.MapRef) -> MapSymbol:
+        check_hygiene(self, node)
+        symbol = self.symbols.map(self.map_name(node.name))
+        self.references[node] = symbol
+        return symbol
+
+    def map_key(self, access: ast.MapAccess) -> T.Type:
+        """The key type of `@m[k1, k2]`: one key, or a tuple of keys."""
+        types = [self.expr(key) for key in access.keys]
+        for key, t in zip(access.keys, types):
+            if isinstance(t, T.Aggregation):
+                self.report("map-key", f"{t} cannot be part of a map key", key.span)
+        return types[0] if len(types) == 1 else T.Tuple(tuple(types))
+
+    def use_map_key(self, symbol: MapSymbol, map_ref: ast.MapRef, access: Optional[ast.MapAccess], writing: bool) -> None:
+        """Check (and on first use fix) whether and how a map is keyed."""
+        name = symbol.name
+        if access is None:
+            key, site = T.VOID, None
+        else:
+            key, site = self.map_key(access), access
+        if symbol.key is None or (writing and symbol.key_site is None):
+            if self.symbols.widen_key(symbol, key) is not None and symbol.key_site is None:
+                symbol.key_site = site.span if site is not None else None
+            return
+        if (symbol.key == T.VOID) != (key == T.VOID):
+            span = access.span if access is not None else None
+            if key == T.VOID:
+                self.report(
+                    "map-key", f"{name} used as a map without an explicit key (scalar map), "
+                    "previously used with an explicit key (non-scalar map)", map_ref.span,
+                    related=self._key_site(symbol),
+                )  # fmt: skip
+            else:
+                self.report(
+                    "map-key", f"{name} used as a map with an explicit key (non-scalar map), "
+                    "previously used without an explicit key (scalar map)", span,
+                    related=self._key_site(symbol),
+                )  # fmt: skip
+            return
+        if key == T.VOID:
+            return
+        before = symbol.key
+        if self.symbols.widen_key(symbol, key) is None:
+            self.report(
+                "map-key",
+                f"Argument mismatch for {name}: trying to access with arguments: '{key}' "
+                f"when map expects arguments: '{before}'",
+                access.span,
+                related=self._key_site(symbol),
+            )
+
+    def store_map(self, symbol: MapSymbol, value: T.Type, value_node, site) -> None:
+        symbol.written = True
+        symbol.definitions.append(site.span)
+        before = symbol.type
+        if symbol.value_site is None:
+            symbol.value_site = site.span
+        if self.symbols.widen(symbol, value) is None:
+            self.report(
+                "type-mismatch",
+                f"Type mismatch for {symbol.name}: trying to assign value of type '{value}' "
+                f"when map already has a type '{before}'",
+                value_node.span,
+                related=[Related(symbol.value_site, f"{symbol.name} was first assigned here")]
+                if symbol.value_site and symbol.value_site != site.span
+                else (),
+            )
+
+    def read_map(self, node, access: Optional[ast.MapAccess]) -> T.Type:
+        map_ref = access.map if access is not None else node
+        symbol = self.map_symbol(map_ref)
+        symbol.read = True
+        symbol.uses.append(map_ref.span)
+        self.use_map_key(symbol, map_ref, access, writing=False)
+        value = symbol.type
+        if value is None:
+            return self.record(node, T.UNKNOWN)
+        return self.record(node, T.as_integer(value))
+
+    # ------------------------------------------------------- assignments
+
+    def assign(self, stmt: ast.Assign) -> None:
+        target = stmt.target
+        value = self.expr(stmt.value, map_value=isinstance(target, (ast.MapRef, ast.MapAccess)))
+        if stmt.op != "=":
+            current = self.expr(target)
+            value = self.binary_type(stmt.op[:-1], current, value, stmt)
+        if isinstance(target, ast.Variable):
+            self.assign_variable(target, stmt.value, value)
+        elif isinstance(target, (ast.MapRef, ast.MapAccess)):
+            access = target if isinstance(target, ast.MapAccess) else None
+            map_ref = target.map if access else target
+            symbol = self.map_symbol(map_ref)
+            self.use_map_key(symbol, map_ref, access, writing=True)
+            self.store_map(symbol, value, stmt.value, target)
+            self.record(target, symbol.type or T.UNKNOWN)
+        else:
+            self.expr(target)  # the parser has reported the bad target
+
+    def range_type(self, node: ast.Range) -> T.Type:
+        start, end = self.expr(node.start), self.expr(node.end)
+        for bound, t, which in ((node.start, start, "start"), (node.end, end, "end")):
+            if not (T.is_unknown(t) or T.is_integer(t)):
+                self.report("loop", f"Loop range requires an integer for the {which} value", bound.span)
+        joined = T.join(T.as_integer(start), T.as_integer(end)) if T.is_integer(start) and T.is_integer(end) else None
+        return joined or T.INT64
+
+    def map_iteration_type(self, node) -> T.Type:
+        if not isinstance(node, ast.MapRef):
+            self.expr(node)
+            return T.UNKNOWN
+        symbol = self.map_symbol(node)
+        symbol.read = True
+        symbol.uses.append(node.span)
+        key, value = symbol.key, symbol.type
+        if key == T.VOID:
+            self.report(
+                "loop", f"{symbol.name} has no explicit keys (scalar map), and cannot be used for iteration",
+                node.span,
+            )  # fmt: skip
+            return T.UNKNOWN
+        if value is not None and isinstance(value, T.Aggregation) and not value.readable and value.kind != "stats":
+            self.report("loop", f"Loop expression does not support type: {value}", node.span)
+        return T.Tuple((key or T.UNKNOWN, T.as_integer(value) if value is not None else T.UNKNOWN))
+
+    # ------------------------------------------------------------ sites
+
+    def _first_site(self, symbol) -> list:
+        site = symbol.first_definition or symbol.origin
+        return [Related(site, f"{symbol.name} was first assigned here")] if site else []
+
+    def _key_site(self, symbol: MapSymbol) -> list:
+        return [Related(symbol.key_site, f"{symbol.name} was first used with a key here")] if symbol.key_site else []

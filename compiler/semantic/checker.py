@@ -1,0 +1,296 @@
+"""The analyser's walk over a program: scopes, statements, and the fixed
+point that gives every variable and map its type.
+
+bpftrace fixes a variable's or map's type from all of its assignments, in
+any order (`$a = 1; ... $a = (uint64)2;` makes `$a` a uint64 everywhere).
+So the checker walks the whole program repeatedly, widening symbol types,
+until nothing changes (a few passes at most), and only then walks once more
+with reporting switched on. Each pass starts from fresh scopes; symbols live
+in a SymbolTable keyed by the node that owns their scope, so every pass
+finds the same ones.
+
+Expressions are in check_expressions.py and calls (builtins, macros, fns)
+in check_calls.py; this module has the state they share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from ..diagnostics import Diagnostic, Related, Severity
+from ..kernel.facts import KernelFacts
+from ..source import SourceText, Span
+from ..syntax import ast
+from ..syntax.attach_points import canonical_provider
+from . import types as T
+from .check_calls import CallChecks
+from .check_expressions import ExpressionChecks
+from .check_symbols import SymbolChecks
+from .context import TypeContext
+from .scopes import Scope, SymbolTable
+
+MAX_PASSES = 8
+
+
+@dataclass
+class Options:
+    unsafe: bool = False
+    max_strlen: int = 1024
+
+
+@dataclass
+class MacroFrame:
+    """One macro expansion in progress: what its parameters stand for."""
+
+    macro: ast.Macro
+    call: ast.Call
+    variables: dict[str, object]  # $param -> the caller's VariableSymbol
+    maps: dict[str, str]  # @param -> the caller's map name
+    idents: dict[str, T.Type]  # param -> the type of the caller's expression
+    ident_nodes: dict[str, object]  # param -> the caller's expression itself
+    caller_scope: Optional[Scope]
+
+
+class Checker(CallChecks, ExpressionChecks, SymbolChecks):
+    def __init__(self, program: ast.Program, source: SourceText, facts: KernelFacts, options: Options):
+        self.program = program
+        self.source = source
+        self.facts = facts
+        self.options = options
+        self.ctx = TypeContext(facts)
+        self.symbols = SymbolTable()
+        self.types: dict[ast.Node, T.Type] = {}
+        self.references: dict[ast.Node, object] = {}
+        self.diagnostics: list[Diagnostic] = []
+        self.reporting = False
+        self._reported: set[tuple[int, int, str]] = set()
+        self.macros: dict[str, list[ast.Macro]] = {}
+        self.functions: dict[str, ast.Function] = {}
+        self.max_strlen = options.max_strlen
+        # The walk's position.
+        self.scope: Optional[Scope] = None
+        self.probe: Optional[ast.Probe] = None
+        self.providers: tuple[str, ...] = ()
+        self.function: Optional[ast.Function] = None
+        self.loops = 0
+        self.map_loops = 0  # inside `for ($kv : @map)`, whose body is a callback
+        self.args_type: Optional[T.Type] = None
+        # Every variable assigned so far in this probe, whatever its block.
+        self.probe_variables: dict[str, object] = {}
+        self.frames: list[MacroFrame] = []
+        self.quiet = 0  # >0 inside a probe whose header did not parse
+
+    # ------------------------------------------------------------ running
+
+    def run(self) -> None:
+        self.collect_definitions()
+        for _ in range(MAX_PASSES):
+            before = self.symbols.changes
+            self.walk()
+            if self.symbols.changes == before:
+                break
+        self.symbols.reset_uses()
+        self.types.clear()
+        self.references.clear()
+        self.reporting = True
+        self.walk()
+
+    def report(self, code: str, message: str, span: Span, *, hints=(), related=(), severity=Severity.ERROR) -> None:
+        if not self.reporting or self.quiet:
+            return
+        related = list(related)
+        for frame in reversed(self.frames):
+            name = frame.macro.name.text
+            related.append(Related(frame.call.span, f"in the expansion of macro '{name}' here"))
+        key = (span.start, span.end, message)
+        if key in self._reported:
+            return
+        self._reported.add(key)
+        self.diagnostics.append(Diagnostic(severity, code, message, span, tuple(related), tuple(hints)))
+
+    def warn(self, code: str, message: str, span: Span, **kwargs) -> None:
+        self.report(code, message, span, severity=Severity.WARNING, **kwargs)
+
+    def record(self, node: ast.Node, t: T.Type) -> T.Type:
+        if not self.frames or node not in self.types:  # a macro body keeps its first expansion's types
+            self.types[node] = t
+        return t
+
+    # ----------------------------------------------------------- program
+
+    def collect_definitions(self) -> None:
+        """Macros, fns, map declarations, config and C definitions: the
+        things a probe may refer to, whatever their order."""
+        from .definitions import collect  # the module reports about items
+
+        collect(self)
+
+    def walk(self) -> None:
+        for item in self.program.items:
+            if isinstance(item, ast.Probe):
+                self.walk_probe(item)
+            elif isinstance(item, ast.Function):
+                self.walk_function(item)
+
+    def walk_probe(self, probe: ast.Probe) -> None:
+        self.probe = probe
+        real = [ap for ap in probe.attach_points if not ap.is_error and ap.provider]
+        self.providers = tuple(canonical_provider(ap.provider.text) or ap.provider.text for ap in real)
+        broken_header = len(real) != len(probe.attach_points)
+        self.quiet += broken_header
+        self.scope = Scope(probe, None)
+        self.loops = 0
+        self.probe_variables = {}
+        self.args_type = self.probe_args_type(probe, real)
+        try:
+            if probe.predicate is not None:
+                self.check_condition(probe.predicate)
+            self.walk_block(probe.body)
+        finally:
+            self.quiet -= broken_header
+            self.probe = None
+            self.providers = ()
+            self.scope = None
+
+    def walk_function(self, fn: ast.Function) -> None:
+        self.function = fn
+        self.providers = ()
+        self.scope = Scope(fn, None)
+        try:
+            for param in fn.params:
+                symbol = self.symbols.variable(fn, param.var.name)
+                declared = self.resolve_type(param.type)
+                symbol.declared, symbol.declared_type, symbol.assigned = True, declared, True
+                symbol.type = declared
+                symbol.definitions.append(param.var.span)
+                self.scope.variables[param.var.name] = symbol
+                self.references[param.var] = symbol
+            self.walk_block(fn.body)
+        finally:
+            self.function = None
+            self.scope = None
+
+    # -------------------------------------------------------- statements
+
+    def walk_block(self, block: ast.Block) -> Optional[T.Type]:
+        """Walk a block in its own scope; the type of its value, if any."""
+        outer = self.scope
+        self.scope = Scope(block, outer)
+        try:
+            for stmt in block.stmts:
+                self.statement(stmt)
+            value = self.expr(block.value) if block.value is not None else None
+        finally:
+            self.scope = outer
+        return value
+
+    def statement(self, stmt) -> None:
+        handler = getattr(self, "stmt_" + type(stmt).__name__, None)
+        if handler is not None:
+            handler(stmt)
+
+    def stmt_ExprStmt(self, stmt: ast.ExprStmt) -> None:
+        self.expr(stmt.expr, statement=True)
+
+    def stmt_Discard(self, stmt: ast.Discard) -> None:
+        self.expr(stmt.value)
+
+    def stmt_Assign(self, stmt: ast.Assign) -> None:
+        self.assign(stmt)
+
+    def stmt_VarDecl(self, stmt: ast.VarDecl) -> None:
+        self.declare_variable(stmt)
+
+    def stmt_Import(self, stmt: ast.Import) -> None:
+        pass
+
+    def stmt_While(self, stmt: ast.While) -> None:
+        self.check_condition(stmt.cond)
+        self.loop_body(stmt.body)
+
+    def stmt_Unroll(self, stmt: ast.Unroll) -> None:
+        count = self.expr(stmt.count)
+        value = self.constant(stmt.count)
+        if value is None:
+            if not T.is_unknown(count):
+                self.report("unroll", "unroll() count must be an integer literal", stmt.count.span)
+        elif value < 1:
+            self.report("unroll", "unroll minimum value is 1", stmt.count.span)
+        elif value > 100:
+            self.report("unroll", "unroll maximum value is 100", stmt.count.span)
+        self.loop_body(stmt.body)
+
+    def stmt_For(self, stmt: ast.For) -> None:
+        if isinstance(stmt.iterable, ast.Range):
+            element = self.range_type(stmt.iterable)
+        else:
+            element = self.map_iteration_type(stmt.iterable)
+        existing = self.scope.lookup(stmt.var.name) if self.scope else None
+        if existing is not None:
+            self.report(
+                "shadowing", f"Loop declaration shadows existing variable: {stmt.var.name}", stmt.var.span,
+                related=[Related(existing.origin, "the variable is declared here")] if existing.origin else (),
+            )  # fmt: skip
+        outer = self.scope
+        self.scope = Scope(stmt, outer)
+        symbol = self.symbols.variable(stmt, stmt.var.name)
+        symbol.assigned, symbol.origin = True, stmt.var.span
+        self.symbols.widen(symbol, element)
+        symbol.definitions.append(stmt.var.span)
+        self.scope.variables[stmt.var.name] = symbol
+        self.references[stmt.var] = symbol
+        self.record(stmt.var, element)
+        over_map = not isinstance(stmt.iterable, ast.Range)
+        self.map_loops += over_map
+        try:
+            self.loop_body(stmt.body)
+        finally:
+            self.scope = outer
+            self.map_loops -= over_map
+
+    def loop_body(self, body: ast.Block) -> None:
+        self.loops += 1
+        try:
+            self.walk_block(body)
+        finally:
+            self.loops -= 1
+
+    def stmt_Jump(self, stmt: ast.Jump) -> None:
+        if stmt.kind in ("break", "continue"):
+            if not self.loops:
+                self.report("control-flow", f"'{stmt.kind}' outside of a loop", stmt.span)
+            return
+        value = self.expr(stmt.value) if stmt.value is not None else None
+        if self.function is not None or value is None:
+            return
+        if not (T.is_unknown(value) or T.is_integer(value)):
+            self.report("return", f"Probe return values can only be integers. Found {value}", stmt.value.span)
+
+    # ---------------------------------------------------------- helpers
+
+    def check_condition(self, cond) -> None:
+        t = self.expr(cond)
+        if not T.is_truthy(t):
+            self.report("condition", f"Invalid condition: {t}", cond.span)
+
+    def constant(self, node) -> Optional[int]:
+        """The value of an integer literal (or a negated one), else None."""
+        if isinstance(node, ast.IntLit):
+            return node.value
+        if isinstance(node, ast.Unary) and node.op == "-" and isinstance(node.operand, ast.IntLit):
+            return -node.operand.value
+        return None
+
+    def variable_symbol(self, name: str):
+        """The symbol a `$name` refers to here, through macro parameters."""
+        if self.frames and name in self.frames[-1].variables:
+            return self.frames[-1].variables[name]
+        return self.scope.lookup(name) if self.scope else None
+
+    def map_name(self, name: str) -> str:
+        """The map a `@name` refers to here, through macro parameters (bound
+        to the caller's names when the expansion began)."""
+        if self.frames:
+            return self.frames[-1].maps.get(name, name)
+        return name

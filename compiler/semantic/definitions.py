@@ -1,0 +1,176 @@
+"""The program's definitions, gathered before any probe is checked:
+macros, fn subprograms, map declarations, the config block and the C
+definitions of the preamble. A probe may use any of them wherever they are
+written.
+"""
+
+from __future__ import annotations
+
+from ..diagnostics import Related
+from ..syntax import ast
+from .cdefs import parse_c_definition
+from .scopes import Symbol
+
+MAP_KINDS = ("hash", "lruhash", "percpuhash", "percpulruhash")
+
+# Config keys: (accepted value kinds, allowed identifiers or None).
+CONFIG_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None]] = {
+    "cache_user_symbols": (("ident", "string"), ("PER_PROGRAM", "PER_PID", "NONE")),
+    "cpp_demangle": (("bool", "int"), None),
+    "lazy_symbolication": (("bool", "int"), None),
+    "license": (("string",), None),
+    "log_size": (("int",), None),
+    "max_bpf_progs": (("int",), None),
+    "max_cat_bytes": (("int",), None),
+    "max_map_keys": (("int",), None),
+    "max_probes": (("int",), None),
+    "max_strlen": (("int",), None),
+    "missing_probes": (("ident", "string"), ("error", "warn", "ignore")),
+    "on_stack_limit": (("int",), None),
+    "perf_rb_pages": (("int",), None),
+    "print_maps_on_exit": (("bool", "int"), None),
+    "show_debug_info": (("bool", "int"), None),
+    "stack_mode": (("ident", "string"), ("bpftrace", "perf", "raw", "build_id")),
+    "str_trunc_trailer": (("string",), None),
+    "use_blazesym": (("bool", "int"), None),
+    "unstable_tseries": (("ident", "string", "bool"), ("error", "warn", "enable")),
+    "unstable_typeinfo": (("ident", "string", "bool"), ("error", "warn", "enable")),
+    "unstable_dw_ustack": (("ident", "string", "bool"), ("error", "warn", "enable")),
+    "unstable_map_decl": (("ident", "string", "bool"), ("error", "warn", "enable")),
+    "unstable_macro": (("ident", "string", "bool"), ("error", "warn", "enable")),
+    "unstable_import": (("ident", "string", "bool"), ("error", "warn", "enable")),
+}
+RENAMED = {"strlen": "max_strlen", "no_cpp_demangle": "cpp_demangle",
+           "cat_bytes_max": "max_cat_bytes", "map_keys_max": "max_map_keys"}  # fmt: skip
+
+
+def collect(checker) -> None:
+    checker.reporting = True  # these checks run once, so they report now
+    try:
+        for item in checker.program.items:
+            kind = type(item).__name__
+            if kind == "Macro":
+                _macro(checker, item)
+            elif kind == "Function":
+                _function(checker, item)
+            elif kind == "MapDecl":
+                _map_decl(checker, item)
+            elif kind == "Config":
+                _config(checker, item)
+            elif kind == "CDefinition":
+                _c_definition(checker, item)
+    finally:
+        checker.reporting = False
+
+
+def _macro(checker, macro: ast.Macro) -> None:
+    name = macro.name.text
+    shape = _shape(macro)
+    for other in checker.macros.get(name, []):
+        if _shape(other) == shape:
+            checker.report(
+                "macro", f"Redefinition of macro: {name}", macro.name.span,
+                related=[Related(other.name.span, "This is the original definition.")],
+            )  # fmt: skip
+            return
+    seen: set[str] = set()
+    for param in macro.params:
+        label = getattr(param, "name", "")
+        if label in seen:
+            kind = {"Variable": "Variable", "MapRef": "Map"}.get(type(param).__name__, "Ident")
+            checker.report("macro", f"{kind} for macro argument has already been used: {label}", param.span)
+        seen.add(label)
+    checker.macros.setdefault(name, []).append(macro)
+    symbol = Symbol("macro", name, definitions=[macro.name.span])
+    checker.symbols.others.append(symbol)
+    checker.references[macro.name] = symbol
+
+
+def _shape(macro: ast.Macro) -> tuple[str, ...]:
+    return tuple(type(p).__name__ for p in macro.params)
+
+
+def _function(checker, fn: ast.Function) -> None:
+    name = fn.name.text
+    if name in checker.functions:
+        checker.report(
+            "function", f"Redefinition of function: {name}", fn.name.span,
+            related=[Related(checker.functions[name].name.span, "This is the original definition.")],
+        )  # fmt: skip
+        return
+    checker.functions[name] = fn
+    symbol = Symbol("function", name, definitions=[fn.name.span])
+    checker.symbols.others.append(symbol)
+    checker.references[fn.name] = symbol
+
+
+def _map_decl(checker, decl: ast.MapDecl) -> None:
+    kind = decl.kind.text
+    if kind not in MAP_KINDS:
+        checker.report("map-declaration", f"Invalid bpf map type: {kind}", decl.kind.span,
+                       hints=checker.suggest(kind, MAP_KINDS))  # fmt: skip
+    if decl.max_entries.value < 1:
+        checker.report("map-declaration", "Map declarations need at least one entry", decl.max_entries.span)
+    symbol = checker.symbols.map(decl.map.name)
+    if symbol.declaration is not None:
+        checker.report(
+            "map-declaration", f"Redeclaration of map: {decl.map.name}", decl.map.span,
+            related=[Related(symbol.declaration, "the map is first declared here")],
+        )  # fmt: skip
+        return
+    symbol.declared_kind, symbol.declaration = kind, decl.map.span
+    checker.references[decl.map] = symbol
+
+
+def _config(checker, config: ast.Config) -> None:
+    seen: dict[str, ast.ConfigEntry] = {}
+    for entry in config.entries:
+        key = entry.key.text.lower()
+        if key.startswith("bpftrace_"):
+            key = key[len("bpftrace_") :]
+        key = RENAMED.get(key, key)
+        if key not in CONFIG_KEYS:
+            checker.report("config", f"Unrecognized config variable: {entry.key.text}", entry.key.span,
+                           hints=checker.suggest(key, CONFIG_KEYS))  # fmt: skip
+            continue
+        if key in seen:
+            checker.report(
+                "config", f"Duplicate config variable: {entry.key.text}", entry.key.span,
+                related=[Related(seen[key].key.span, "first set here")],
+            )  # fmt: skip
+        seen[key] = entry
+        _config_value(checker, key, entry)
+
+
+def _config_value(checker, key: str, entry: ast.ConfigEntry) -> None:
+    kinds, choices = CONFIG_KEYS[key]
+    value = entry.value
+    kind = {"IntLit": "int", "StrLit": "string", "BoolLit": "bool", "Identifier": "ident"}[type(value).__name__]
+    if kind == "bool" and "int" in kinds:
+        kind = "int"
+    if kind not in kinds:
+        wanted = " or ".join({"int": "an integer", "string": "a string", "bool": "a boolean",
+                              "ident": "a name"}[k] for k in kinds)  # fmt: skip
+        checker.report("config", f"Invalid type for {key}: expected {wanted}", value.span)
+        return
+    text = value.name if kind == "ident" else value.text if kind == "string" else None
+    if choices is not None and text is not None and text not in choices:
+        checker.report("config", f"Invalid value for {key}: {text}", value.span,
+                       hints=(f"valid values: {', '.join(choices)}",))  # fmt: skip
+    if key == "max_strlen" and kind == "int":
+        checker.max_strlen = value.value
+
+
+def _c_definition(checker, item: ast.CDefinition) -> None:
+    record, problem = parse_c_definition(item.text, checker.ctx)
+    if problem:
+        checker.warn("c-definition", problem, item.span)
+    if record is not None:
+        checker.ctx.define_record(record)
+
+
+def unused_maps(checker) -> None:
+    for symbol in checker.symbols.maps.values():
+        if symbol.declaration is not None and not symbol.written and not symbol.read:
+            checker.warn("unused", f"Unused map: {symbol.name}", symbol.declaration)
+

@@ -1,0 +1,119 @@
+"""Symbols and scopes: what each `$var`, `@map`, macro and fn is, where it
+is defined, and where it is used.
+
+Scratch variables are block scoped (bpftrace 0.22+): a variable belongs to
+the block where it is first assigned or declared, and is visible in the
+blocks inside it. Maps are global. A symbol keeps its type, which only ever
+widens (see types.join), and every place it is defined and used: the
+language server's navigation, rename and highlights read these lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ..source import Span
+from . import types as T
+
+
+@dataclass(eq=False)
+class Symbol:
+    kind: str  # "variable", "map", "macro", "function", "param"
+    name: str
+    type: Optional[T.Type] = None  # None until something gives it one
+    definitions: list[Span] = field(default_factory=list)  # assignments, declarations
+    uses: list[Span] = field(default_factory=list)  # reads
+
+    @property
+    def first_definition(self) -> Optional[Span]:
+        return min(self.definitions, key=lambda s: s.start) if self.definitions else None
+
+
+@dataclass(eq=False)
+class VariableSymbol(Symbol):
+    declared: bool = False  # by `let` (maybe with a type)
+    declared_type: Optional[T.Type] = None
+    assigned: bool = False
+    origin: Optional[Span] = None  # where it came into scope
+
+
+@dataclass(eq=False)
+class MapSymbol(Symbol):
+    key: Optional[T.Type] = None  # None: not known yet; T.VOID: a scalar map
+    key_site: Optional[Span] = None  # where the key type was first fixed
+    value_site: Optional[Span] = None  # where the value type was first fixed
+    written: bool = False
+    read: bool = False
+    declared_kind: Optional[str] = None  # from `let @m = hash(N)`
+    declaration: Optional[Span] = None
+
+
+class Scope:
+    """One block's variables; `owner` is the AST node that opened it."""
+
+    def __init__(self, owner, parent: Optional[Scope]) -> None:
+        self.owner = owner
+        self.parent = parent
+        self.variables: dict[str, VariableSymbol] = {}
+
+    def lookup(self, name: str) -> Optional[VariableSymbol]:
+        scope: Optional[Scope] = self
+        while scope is not None:
+            found = scope.variables.get(name)
+            if found is not None:
+                return found
+            scope = scope.parent
+        return None
+
+
+class SymbolTable:
+    """All symbols, persisting across the analyser's passes so that types
+    can widen to a fixed point. Variables are keyed by the node that owns
+    their scope, so each pass finds the same symbol again."""
+
+    def __init__(self) -> None:
+        self.variables: dict[tuple[int, str], VariableSymbol] = {}
+        self.maps: dict[str, MapSymbol] = {}
+        self.others: list[Symbol] = []
+        self.changes = 0  # bumped whenever a type widens
+
+    def variable(self, owner, name: str) -> VariableSymbol:
+        key = (id(owner), name)
+        symbol = self.variables.get(key)
+        if symbol is None:
+            symbol = self.variables[key] = VariableSymbol("variable", name)
+        return symbol
+
+    def map(self, name: str) -> MapSymbol:
+        symbol = self.maps.get(name)
+        if symbol is None:
+            symbol = self.maps[name] = MapSymbol("map", name)
+        return symbol
+
+    def widen(self, symbol: Symbol, new: T.Type) -> Optional[T.Type]:
+        """Join `new` into the symbol's type; None on a mismatch (the type
+        then stays as it was)."""
+        return self._widen_slot(symbol, "type", new)
+
+    def widen_key(self, symbol: MapSymbol, new: T.Type) -> Optional[T.Type]:
+        return self._widen_slot(symbol, "key", new)
+
+    def _widen_slot(self, symbol, slot: str, new: T.Type) -> Optional[T.Type]:
+        current = getattr(symbol, slot)
+        joined = new if current is None else T.join(current, new)
+        if joined is None:
+            return None
+        if joined != current:
+            setattr(symbol, slot, joined)
+            self.changes += 1
+        return joined
+
+    def reset_uses(self) -> None:
+        """Forget definitions and uses; the final pass records them again."""
+        for symbol in (*self.variables.values(), *self.maps.values(), *self.others):
+            symbol.definitions.clear()
+            symbol.uses.clear()
+
+    def all(self) -> list[Symbol]:
+        return [*self.variables.values(), *self.maps.values(), *self.others]
