@@ -3,6 +3,8 @@
     btc --check FILE...          parse (and analyse) the files, print problems
     btc --check -e 'PROGRAM'     the same for a program given inline
     btc --emit ast FILE          print the syntax tree
+    btc --emit types FILE        print every map and variable with its type
+    btc -l [PATTERN]             list probes, like bpftrace -l (-lv: with args)
 
 Diagnostics go to stderr in bpftrace's format; the exit status is 1 when any
 error was found and 0 otherwise. This module reads files and prints; it has
@@ -18,7 +20,9 @@ from dataclasses import dataclass
 
 from . import __version__
 from .diagnostics import has_errors, render_all
-from .syntax import MAX_SOURCE_BYTES, parse
+from .semantic.analysis import analyse
+from .semantic.typedump import dump_types
+from .syntax import MAX_SOURCE_BYTES
 from .syntax.dump import dump
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -70,8 +74,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-e", dest="program", metavar="PROGRAM", help="the program text")
     parser.add_argument("--check", action="store_true", help="check the program(s) and exit")
     parser.add_argument(
-        "--emit", choices=["ast"], metavar="WHAT", help="print an intermediate form: ast"
-    )
+        "--emit", choices=["ast", "types"], metavar="WHAT",
+        help="print an intermediate form: ast (the syntax tree) or types",
+    )  # fmt: skip
+    parser.add_argument(
+        "-l", dest="list", nargs="?", const="*", metavar="PATTERN",
+        help="list probes matching PATTERN (wildcards allowed), like bpftrace -l",
+    )  # fmt: skip
+    parser.add_argument("--unsafe", action="store_true", help="allow unsafe builtins such as system()")
+    parser.add_argument(
+        "--no-kernel", action="store_true",
+        help="check without kernel facts (BTF, tracepoint formats): fewer types are known",
+    )  # fmt: skip
     parser.add_argument("--no-warnings", action="store_true", help="do not print warnings")
     parser.add_argument("-v", dest="verbose", action="store_true", help="say what was checked")
     parser.add_argument("-V", "--version", action="version", version=f"btc {__version__}")
@@ -80,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_split_lv(argv if argv is not None else sys.argv[1:]))
+    if args.list is not None:
+        return list_probes(args)
     if args.program is None and not args.files:
         print("btc: no program given (a FILE or -e 'PROGRAM')", file=sys.stderr)
         return EXIT_USAGE
@@ -103,21 +119,40 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"btc: {exc}", file=sys.stderr)
                 return EXIT_ERROR
 
+    facts = kernel_facts(args)
     status = EXIT_OK
     for item in inputs:
-        if not check_one(item, args):
+        if not check_one(item, args, facts):
             status = EXIT_ERROR
     return status
 
 
-def check_one(item: Input, args) -> bool:
-    """Parse one program, print its diagnostics (and AST); True if no errors."""
-    result = parse(item.text, item.name)
+def kernel_facts(args):
+    """This machine's kernel facts, unless --no-kernel (imported lazily)."""
+    from .kernel.facts import NoFacts
+
+    if args.no_kernel:
+        return NoFacts()
+    from .kernel.live import default_facts
+
+    return default_facts()
+
+
+def check_one(item: Input, args, facts) -> bool:
+    """Analyse one program, print its diagnostics (and what --emit asks
+    for); True if there were no errors."""
+    result = analyse(item.text, facts, unsafe=args.unsafe, name=item.name)
     diagnostics = result.diagnostics
+    if has_errors(result.parsed.diagnostics):
+        # Like bpftrace, stop at the first stage that fails: what the
+        # analyser says about a broken program is mostly noise.
+        diagnostics = result.parsed.diagnostics
     if args.no_warnings:
         diagnostics = [d for d in diagnostics if d.is_error]
     if args.emit == "ast":
         sys.stdout.write(dump(result.program, result.source))
+    elif args.emit == "types":
+        sys.stdout.write(dump_types(result))
     if not item.text.strip():
         print(f"{item.name}: WARNING: the program is empty", file=sys.stderr)
     sys.stderr.write(render_all(diagnostics, result.source))
@@ -128,6 +163,20 @@ def check_one(item: Input, args) -> bool:
         verdict = "ok" if ok else f"{errors} error{'s' * (errors != 1)}"
         print(f"{item.name}: {probes} probe{'s' * (probes != 1)}, {verdict}", file=sys.stderr)
     return ok
+
+
+def list_probes(args) -> int:
+    from .kernel.listing import list_probes as listing
+
+    lines = listing(kernel_facts(args), None if args.list == "*" else args.list, args.verbose)
+    for line in lines:
+        print(line)
+    return EXIT_OK
+
+
+def _split_lv(argv: list[str]) -> list[str]:
+    """bpftrace spells `-l -v` as `-lv`; so do we."""
+    return [part for arg in argv for part in (["-l", "-v"] if arg == "-lv" else [arg])]
 
 
 def entry_point() -> None:

@@ -67,7 +67,7 @@ def _section(entry: Builtin) -> list[str]:
     out = [f"### {entry.name}", ""]
     for sig in entry.signatures:
         form = f"`{_form(entry, sig)}`"
-        if isinstance(sig.returns, T.Type):
+        if isinstance(sig.returns, T.Type) and not T.is_unknown(sig.returns):
             form += f" → `{sig.returns}`"
         out.append(f"- {form}")
     out.append("")

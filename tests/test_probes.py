@@ -8,6 +8,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compiler.diagnostics import Severity
 from compiler.kernel.ctypes import CFunction, CRecord, CVoid, Tracepoint
@@ -33,10 +35,12 @@ TRACEPOINTS = [("syscalls", "sys_enter_openat"), ("syscalls", "sys_exit_openat")
 def fixture(**options) -> FixtureFacts:
     formats = {tp: Tracepoint(tp[0], tp[1], ()) for tp in TRACEPOINTS}
     records = {("struct", "bpf_iter__task"): CRecord("struct", "bpf_iter__task", 16, ())}
-    functions = {name: CFunction(name, CVoid(), ()) for name in ("vfs_read", "vfs_write", "tcp_v4_rcv")}
+    names = ("vfs_read", "vfs_write", "tcp_v4_rcv")
+    functions = {name: CFunction(name, CVoid(), ()) for name in names}
+    binaries = {"/bin/bash": ["readline", "rl_set_prompt", "main"]}
+    usdt = {"/bin/x": [("prov", "start"), ("prov", "stop")]}
     return FixtureFacts(tracepoint_formats=formats, records=records, functions=functions,
-                        binaries={"/bin/bash": ["readline", "rl_set_prompt", "main"]},
-                        usdt={"/bin/x": [("prov", "start"), ("prov", "stop")]}, **options)  # fmt: skip
+                        binaries=binaries, usdt=usdt, **options)  # fmt: skip
 
 
 def check(text: str, facts=None, **options):
@@ -68,7 +72,8 @@ def test_entry_has_docs_shapes_and_an_example_that_checks(entry):
     assert all(shape.startswith(entry.name) for shape in entry.shapes)
     examples = re.findall(r"```\n(.*?)```", entry.doc, re.S)
     assert examples, "docs need a fenced example"
-    assert 2 <= entry.doc.split("```")[0].count(". ") + 1 <= 6
+    prose = entry.doc.split("```")[0]
+    assert 2 <= len(re.findall(r"[.!?](?=\s|$)", prose)) <= 5
     for example in examples:
         messages, _ = check(example)
         assert messages == []
@@ -78,7 +83,7 @@ def test_entry_has_docs_shapes_and_an_example_that_checks(entry):
 @pytest.mark.parametrize("alias, name", sorted(PROVIDER_ALIASES.items()))
 def test_aliases_resolve(alias, name):
     assert provider(alias).name == name
-    if alias not in ("u", "U"):
+    if len(alias) > 1:  # one-letter aliases are case-sensitive (`u` and `U` differ)
         assert provider(alias.upper()).name == name
     if alias != name:
         assert alias in provider(name).aliases
@@ -121,7 +126,8 @@ ERRORS = [
     ("zz*:foo {}", "No probe type matched for zz*", "zz*", ""),
     ("begin:x {}", "begin probe type requires 0 arguments, found 1", "x", ""),
     ("kprobe:a:b:c {}", "kprobe probe type requires 1 or 2 arguments, found 3", "c", ""),
-    ("kprobe:f@x {}", "kprobe probe type requires 1 or 2 arguments, found 3", "kprobe:f@x", ""),
+    ("kprobe:f@x {}", "'@' is only allowed in uprobe source locations "
+     "(uprobe:BINARY@FILE:LINE)", "kprobe:f@x", ""),
     ("tracepoint:syscalls {}", "tracepoint probe type requires 2 arguments, found 1",
      "tracepoint:syscalls", ""),
     ("uprobe:f {}", "uprobe probe type requires 2 or 3 arguments, found 1", "uprobe:f", ""),
@@ -199,6 +205,8 @@ ERRORS = [
      "fexit:a:b:c", ""),
     ("fentry: {}", "fentry/fexit should specify a function", "fentry:", ""),
     ("rt: {}", "rawtracepoint should be attached to a function", "rt:", ""),
+    ("rawtracepoint {}", "rawtracepoint probe type requires 2 or 1 arguments, found 0",
+     "rawtracepoint", ""),
     ("usdt::probe {}", "usdt probe must specify at least path or pid to probe. To target all "
      "paths/pids set the path to '*'.", "usdt::probe", ""),
     ("iter:task* {}", "iter probe type does not support wildcards", "iter:task*", ""),
@@ -265,8 +273,9 @@ def test_error_attach_points_are_skipped():
 
 def test_tracepoint_not_found_with_hint():
     messages, _ = check("tracepoint:syscalls:sys_enter_opnat {}", fixture())
+    hint = "did you mean 'syscalls:sys_enter_openat'?"
     assert messages == [("No matches for tracepoint syscalls:sys_enter_opnat.",
-                         "syscalls:sys_enter_opnat", ("did you mean 'syscalls:sys_enter_openat'?",))]  # fmt: skip
+                         "syscalls:sys_enter_opnat", (hint,))]  # fmt: skip
 
 
 def test_tracepoint_in_the_wrong_category_names_the_right_one():
@@ -317,16 +326,17 @@ def test_iter_must_be_the_only_attach_point():
 
 
 def test_iter_must_be_the_only_probe():
-    messages, _ = check("begin {} iter:task {} kprobe:f {}")
+    messages, found = check("begin {} iter:task {} kprobe:f {}")
     assert [m[:2] for m in messages] == [
         ("an iter probe must be the only probe in a program", "iter:task")]  # fmt: skip
+    assert [r.span for r in found[0].related] == [Span(22, 30)]  # `kprobe:f`
     assert check("begin {} iter:task {} end {}")[0] == []
 
 
 def test_test_names_are_unique():
     messages, found = check("test:a {} test:b {} test:a {} bench:a {}")
     assert [m[:2] for m in messages] == [
-        ('"a" was used as the name for more than one test probe', "a")]  # fmt: skip
+        ('"a" was used as the name for more than one TEST probe', "a")]  # fmt: skip
     assert found[0].span.start > 20 and found[0].related[0].message == "this is the other instance"
 
 
@@ -365,3 +375,26 @@ def test_expand_wildcards():
     assert expand("usdt:/bin/x:st*") == ["usdt:/bin/x:prov:start", "usdt:/bin/x:prov:stop"]
     assert expand("t:syscalls:*", NoFacts()) == []
     assert expand("profile:hz:99") == ["profile:hz:99"]
+
+
+# ---------------------------------------------------------------- robustness
+
+HEADS = sorted({a for p in all_providers() for a in p.names} | {"BEGIN", "x=kprobe", "k*", "foo"})
+PIECES = [":", "@", "+", "*", "$1", "$x", '"a:b"', "0x10", "0", "99", "1s", "f", "f+arg0",
+          "signal", "bpf", "cpp", "hz", "/bin/bash", "rw", "task", "faults", "syscalls",
+          "sys_enter_openat", "[a]", "-", "1e6"]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(HEADS), st.lists(st.sampled_from(PIECES), max_size=8), st.booleans())
+def test_checks_never_raise_and_spans_stay_inside(head, pieces, unsafe):
+    text = head + "".join(pieces) + " {}"
+    result = parse(text)
+    size = len(result.source.data)
+    for facts in (NoFacts(), fixture()):
+        found = check_probes(result.program.probes, facts, unsafe=unsafe, with_pid=unsafe)
+        for d in found:
+            assert 0 <= d.span.start <= d.span.end <= size
+            assert all(0 <= r.span.start <= r.span.end <= size for r in d.related)
+        for ap in (ap for probe in result.program.probes for ap in probe.attach_points):
+            assert isinstance(expand_wildcards(ap, facts), list)

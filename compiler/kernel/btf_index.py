@@ -10,9 +10,13 @@ small (a few hundred KB for vmlinux), needs no decoding to load, and can be
 written to and read from disk as raw arrays.
 
 The cache file also holds the per-id word offsets, so a cached open skips
-the type-section walk entirely. It is keyed by the blob's identity (CRC-32
-of the whole blob, and its size): a new kernel, or any edit to the file,
-gives a new identity and the stale cache is rebuilt.
+the type-section walk entirely. It is keyed by the blob's identity: its
+size and CRC-32, so a new kernel, or any edit to the file, gives a new
+identity and the stale cache is rebuilt. Checksumming vmlinux's 5 MB costs
+about 2 ms, half of a cached lookup, so the cache also records the file's
+stamp (mtime, inode, device): while the stamp and size are unchanged the
+stored checksum is trusted. After a reboot sysfs gives vmlinux a new
+mtime; the checksum is then computed once, and the cache re-stamped.
 """
 
 from __future__ import annotations
@@ -20,14 +24,13 @@ from __future__ import annotations
 import mmap
 import os
 import struct
-import tempfile
 import zlib
 from array import array
 from bisect import bisect_left
 from itertools import accumulate, compress
-from typing import Optional
+from typing import NamedTuple, Optional
 
-from .btf import ENUM, ENUM64, FUNC, STRUCT, TYPEDEF, UNION, BTFBlob, BTFError
+from .btf_format import ENUM, ENUM64, FUNC, STRUCT, TYPEDEF, UNION, BTFBlob, BTFError
 
 # Group name -> the BTF kinds indexed under it. "enumerator" is special:
 # its entries are enum members, and their ids are the enum's type id.
@@ -37,16 +40,21 @@ GROUPS = {
 }  # fmt: skip
 
 _MAGIC = b"BTLSBTFI"
-_VERSION = 1
-# magic, version, byte-order mark, crc32, blob size, type count, group count
-_HEADER = struct.Struct("=8sIIIQII")
+_VERSION = 2
+# magic, version, byte-order mark, crc32, blob size, stamp (mtime_ns, inode,
+# device), type count, group count
+_HEADER = struct.Struct("=8sIIIQqQQII")
 _BOM = 0x01020304
 
 
-def identity(data) -> tuple[int, int]:
-    """What the cache is keyed by: (CRC-32 of the blob, its size). CRC-32 of
-    the 5 MB vmlinux blob costs about 1.5 ms, a small part of a cached open."""
-    return zlib.crc32(data), len(data)
+class Identity(NamedTuple):
+    crc: int  # CRC-32 of the whole blob
+    size: int
+    stamp: tuple[int, int, int]  # (mtime_ns, inode, device); zeros if unknown
+
+
+def file_stamp(st: Optional[os.stat_result]) -> tuple[int, int, int]:
+    return (st.st_mtime_ns, st.st_ino, st.st_dev) if st is not None else (0, 0, 0)
 
 
 class NameIndex:
@@ -105,9 +113,10 @@ class NameIndex:
 
     # -- the cache file ---------------------------------------------------
 
-    def to_bytes(self, ident: tuple[int, int]) -> bytes:
+    def to_bytes(self, ident: Identity) -> bytes:
         offsets = self.blob.offsets
-        head = _HEADER.pack(_MAGIC, _VERSION, _BOM, ident[0], ident[1], len(offsets), len(GROUPS))
+        head = _HEADER.pack(_MAGIC, _VERSION, _BOM, ident.crc, ident.size, *ident.stamp,
+                            len(offsets), len(GROUPS))  # fmt: skip
         counts = array("I", (len(self.groups[g][1]) for g in GROUPS))
         parts = [head, counts.tobytes(), offsets.tobytes()]
         for group in GROUPS:
@@ -116,14 +125,23 @@ class NameIndex:
         return b"".join(parts)
 
     @staticmethod
-    def parse_cache(raw: bytes, ident: tuple[int, int]):
+    def parse_header(raw) -> Optional[tuple[Identity, int, int]]:
+        """(identity, type count, group count) of a cache file of our format."""
+        if raw is None or len(raw) < _HEADER.size:
+            return None
+        magic, version, bom, crc, size, *stamp, n_offsets, n_groups = _HEADER.unpack_from(raw)
+        if (magic, version, bom, n_groups) != (_MAGIC, _VERSION, _BOM, len(GROUPS)):
+            return None
+        return Identity(crc, size, tuple(stamp)), n_offsets, n_groups
+
+    @staticmethod
+    def parse_cache(raw, crc: int, size: int):
         """(offsets, groups) from a cache file's bytes, or None when it is
         for another blob, another format version, or damaged."""
-        if len(raw) < _HEADER.size:
+        header = NameIndex.parse_header(raw)
+        if header is None or (header[0].crc, header[0].size) != (crc, size):
             return None
-        magic, version, bom, crc, size, n_offsets, n_groups = _HEADER.unpack_from(raw)
-        if (magic, version, bom, (crc, size), n_groups) != (_MAGIC, _VERSION, _BOM, ident, len(GROUPS)):
-            return None
+        _, n_offsets, n_groups = header
         pos = _HEADER.size
         counts = _u32s(raw, pos, n_groups)
         pos += 4 * n_groups
@@ -188,18 +206,20 @@ def cache_path(cache_dir: str, blob_path: str) -> str:
     return os.path.join(cache_dir, f"btf-{tag:08x}.idx")
 
 
-def read_cache(path: str, ident: tuple[int, int]):
+def map_cache(path: str):
+    """The cache file, mapped (None if absent or unreadable)."""
     try:
         with open(path, "rb") as f:
-            raw = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        return NameIndex.parse_cache(raw, ident)
-    except (OSError, BTFError, struct.error, ValueError, TypeError):
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
         return None
 
 
-def write_cache(path: str, index: NameIndex, ident: tuple[int, int]) -> bool:
+def write_cache(path: str, index: NameIndex, ident: Identity) -> bool:
     """Write atomically (temp file + rename); a read-only home is not an error."""
     try:
+        import tempfile  # only when writing: importing it costs milliseconds
+
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".btf-", dir=os.path.dirname(path))
         try:
@@ -214,17 +234,30 @@ def write_cache(path: str, index: NameIndex, ident: tuple[int, int]) -> bool:
         return False
 
 
-def open_index(data, blob_path: str, cache_dir: Optional[str]) -> tuple[BTFBlob, NameIndex, bool]:
-    """The blob and its index, from the cache when it matches. Returns
-    (blob, index, came_from_cache). Raises BTFError on a malformed blob."""
-    ident = identity(data)
+def open_index(data, blob_path: str, cache_dir: Optional[str],
+               st: Optional[os.stat_result] = None) -> tuple[BTFBlob, NameIndex, bool]:  # fmt: skip
+    """The blob and its index, from the cache when it matches. `st` is the
+    blob file's stat. Returns (blob, index, came_from_cache). Raises
+    BTFError on a malformed blob."""
+    stamp = file_stamp(st)
     path = cache_path(cache_dir, blob_path) if cache_dir else None
-    cached = read_cache(path, ident) if path else None
+    raw = map_cache(path) if path else None
+    header = NameIndex.parse_header(raw)
+    stored = header[0] if header else None
+    trusted = stored is not None and stamp != (0, 0, 0) and stored.stamp == stamp and stored.size == len(data)
+    ident = Identity(stored.crc if trusted else zlib.crc32(data), len(data), stamp)
+    try:
+        cached = NameIndex.parse_cache(raw, ident.crc, ident.size) if raw is not None else None
+    except (BTFError, struct.error, ValueError, TypeError):
+        cached = None
     if cached is not None:
         offsets, groups = cached
         blob = BTFBlob(data, offsets)
         if offsets and offsets[-1] < len(blob.words):  # cheap sanity check
-            return blob, NameIndex(blob, groups), True
+            index = NameIndex(blob, groups)
+            if not trusted and path:  # same content, new stamp: re-stamp
+                write_cache(path, index, ident)
+            return blob, index, True
     blob = BTFBlob(data)
     index = NameIndex.build(blob)
     if path:

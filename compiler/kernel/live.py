@@ -68,7 +68,8 @@ class LiveFacts(KernelFacts):
     @property
     def has_tracepoints(self) -> bool:  # type: ignore[override]
         root = self.tracefs_root
-        return root is not None and os.access(root, os.R_OK)
+        return root is not None and (os.access(os.path.join(root, "available_events"), os.R_OK)
+                                     or os.access(os.path.join(root, "events"), os.R_OK))  # fmt: skip
 
     # -- types ----------------------------------------------------------
 
@@ -208,6 +209,6 @@ class LiveFacts(KernelFacts):
 
 def default_facts() -> KernelFacts:
     """LiveFacts when this machine has BTF or tracefs, else NoFacts."""
-    if os.path.exists(VMLINUX) or tracefs.find_tracefs() is not None:
+    if os.access(VMLINUX, os.R_OK) or tracefs.find_tracefs() is not None:
         return LiveFacts()
     return NoFacts()

@@ -59,7 +59,9 @@ _QUALIFIERS = {"const", "volatile", "restrict", "__user", "__iomem", "__rcu", "_
                "__seg_gs", "__seg_fs", "__force"}  # fmt: skip
 _FIELD_RE = re.compile(r"field:(?P<decl>[^;]*);\s*offset:(?P<offset>\d+);\s*size:(?P<size>\d+);"
                        r"(?:\s*signed:(?P<signed>-?\d+);)?")  # fmt: skip
-_ARRAY_RE = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*\[(?P<length>[^\]]*)\]$")
+# The last identifier is the name (`const void*p` has no space before it),
+# then an optional array length; everything before is the type.
+_DECL_RE = re.compile(r"^(?P<type>.*?)(?P<name>[A-Za-z_]\w*)\s*(?:\[(?P<length>[^\]]*)\])?$")
 
 
 def find_tracefs() -> Optional[str]:
@@ -169,21 +171,16 @@ def declarations(text: str) -> list[str]:
 
 def parse_field(decl: str, offset: int, size: int, signed: Optional[bool],
                 resolve: Optional[Resolver] = None) -> Optional[CField]:  # fmt: skip
-    decl = " ".join(decl.split())
-    if not decl:
+    match = _DECL_RE.match(" ".join(decl.split()))
+    if match is None:
         return None
-    type_text, _, name = decl.rpartition(" ")
-    # `const void*p` or `char *name`: the stars belong to the type.
-    stars = len(name) - len(name.lstrip("*"))
-    type_text, name = (type_text + " " + "*" * stars).strip(), name[stars:]
+    type_text, name = match["type"].strip(), match["name"]
     if "__data_loc" in type_text:
         # A u32 holding (length << 16 | offset) of data after the record.
         return CField(name, CInt(size or 4, bool(signed), type_text), offset)
     length: Optional[int] = None
-    array = _ARRAY_RE.match(name)
-    if array:
-        name = array["name"]
-        length = int(array["length"]) if array["length"].strip().isdigit() else 0
+    if match["length"] is not None:
+        length = int(match["length"]) if match["length"].strip().isdigit() else 0
     if not name or not type_text:
         return None
     if length is not None:

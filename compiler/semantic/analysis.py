@@ -25,6 +25,7 @@ from ..kernel.facts import KernelFacts, NoFacts
 from ..source import Span
 from ..syntax import ParseResult, ast, parse
 from . import types as T
+from .attach_checks import check_probes
 from .checker import Checker, Options
 from .scopes import Symbol
 
@@ -78,14 +79,17 @@ def analyse(
 
 
 def _attach_point_checks(program: ast.Program, facts: KernelFacts, unsafe: bool) -> list[Diagnostic]:
-    try:
-        from .probes import check_probe
-    except ImportError:  # the provider table arrives separately
-        return []
-    found: list[Diagnostic] = []
-    for probe in program.probes:
-        found.extend(check_probe(probe, facts, unsafe=unsafe))
-    return found
+    return check_probes(program.probes, facts, unsafe=unsafe, missing_probes=_missing_probes(program))
+
+
+def _missing_probes(program: ast.Program) -> str:
+    """The config's missing_probes policy: error, warn or ignore."""
+    config = program.config
+    for entry in config.entries if config else ():
+        if entry.key.text.lower().removeprefix("bpftrace_") == "missing_probes":
+            value = getattr(entry.value, "name", None) or getattr(entry.value, "text", "")
+            return value if value in ("error", "warn", "ignore") else "error"
+    return "error"
 
 
 def _end_of_program(checker: Checker) -> None:

@@ -42,7 +42,6 @@ _USER_LISTED = ("uprobe", "usdt")
 _NOT_ATTACHED = ("begin", "end", "self", "test", "bench")
 _REMOVED_WATCHPOINT = re.compile(r"[^:+]+\+arg[0-9]+\Z")
 _POSITIONAL = re.compile(r"\$[1-9]")
-MISSING_PROBES = ("error", "warn", "ignore")
 
 
 def has_wildcard(text: str) -> bool:
@@ -69,9 +68,17 @@ def check_attach_point(
     return checker.out
 
 
-def check_probe(probe: ast.Probe, facts: KernelFacts, **options) -> list[Diagnostic]:
+def check_probe(
+    probe: ast.Probe,
+    facts: KernelFacts,
+    *,
+    unsafe: bool = False,
+    missing_probes: str = "error",
+    with_pid: bool = False,
+) -> list[Diagnostic]:
     """Each attach point's diagnostics, then the rules about a probe's list
     of attach points (iter must stand alone). Options as check_attach_point."""
+    options = {"unsafe": unsafe, "missing_probes": missing_probes, "with_pid": with_pid}
     out: list[Diagnostic] = []
     for ap in probe.attach_points:
         out.extend(check_attach_point(ap, facts, **options))
@@ -86,9 +93,17 @@ def check_probe(probe: ast.Probe, facts: KernelFacts, **options) -> list[Diagnos
     return out
 
 
-def check_probes(probes: Iterable[ast.Probe], facts: KernelFacts, **options) -> list[Diagnostic]:
+def check_probes(
+    probes: Iterable[ast.Probe],
+    facts: KernelFacts,
+    *,
+    unsafe: bool = False,
+    missing_probes: str = "error",
+    with_pid: bool = False,
+) -> list[Diagnostic]:
     """check_probe for each probe, then the rules across probes: test and
     bench names are unique, and an iter probe is the only attached probe."""
+    options = {"unsafe": unsafe, "missing_probes": missing_probes, "with_pid": with_pid}
     probes = list(probes)
     out: list[Diagnostic] = []
     for probe in probes:
@@ -104,7 +119,8 @@ def check_probes(probes: Iterable[ast.Probe], facts: KernelFacts, **options) -> 
             if kind in ("test", "bench") and name is not None and name.text:
                 other = seen.setdefault((kind, name.text), name.span)
                 if other is not name.span:
-                    message = f'"{name.text}" was used as the name for more than one {kind} probe'
+                    message = (f'"{name.text}" was used as the name for more than one '
+                               f"{kind.upper()} probe")  # fmt: skip
                     related = [Related(other, "this is the other instance")]
                     out.append(error("duplicate-probe-name", message, name.span, related=related))
         if kinds - set(_NOT_ATTACHED) - {None}:
@@ -112,7 +128,8 @@ def check_probes(probes: Iterable[ast.Probe], facts: KernelFacts, **options) -> 
     for probe in attached:
         iters = [ap for ap in probe.attach_points if not ap.is_error and _provider_of(ap) == "iter"]
         if iters and len(attached) > 1:
-            related = [Related(p.span, "another probe") for p in attached if p is not probe]
+            others = [p.attach_points[0] for p in attached if p is not probe]
+            related = [Related(ap.span, "another probe") for ap in others]
             out.append(error("attach-point", "an iter probe must be the only probe in a program",
                              iters[0].span, related=related[:5]))  # fmt: skip
             break
@@ -157,14 +174,13 @@ def expand_wildcards(ap: ast.AttachPoint, facts: KernelFacts) -> list[str]:
         return [f"tracepoint:{c}:{e}" for c, e in sorted(set(facts.tracepoints()))
                 if fnmatch.fnmatchcase(c, category) and fnmatch.fnmatchcase(e, event)]  # fmt: skip
     function = text.get(Role.FUNCTION)
-    if function is None:
-        return []
-    if found.name in ("kprobe", "kretprobe", "fentry", "fexit"):
+    if found.name in ("kprobe", "kretprobe", "fentry", "fexit") and function is not None:
         if target == "bpf":
             return []  # BPF programs are not among the facts
         module = f"{target}:" if target and not has_wildcard(target) else ""
         return [f"{found.name}:{module}{f}" for f in matching(function, facts.kernel_functions())]
-    if found.name in ("uprobe", "uretprobe") and target and not has_wildcard(target):
+    if found.name in ("uprobe", "uretprobe") and target and not has_wildcard(target) \
+            and function is not None:  # fmt: skip
         language = f"{text[Role.LANGUAGE]}:" if Role.LANGUAGE in text else ""
         functions = matching(function, facts.binary_functions(target))
         return [f"{found.name}:{target}:{language}{f}" for f in functions]
@@ -231,6 +247,9 @@ def did_you_mean(word: str, candidates: Iterable[str], *, fold: bool = False) ->
     pool = {(c.lower() if fold else c): c for c in candidates}
     key = word.lower() if fold else word
     close = difflib.get_close_matches(key, list(pool), n=3, cutoff=0.75)
+    # Only the best and those nearly as good: one clear answer reads better.
+    scores = [difflib.SequenceMatcher(None, key, c).ratio() for c in close]
+    close = [c for c, score in zip(close, scores) if score >= scores[0] - 0.05]
     names = list(dict.fromkeys(pool[c] for c in close))
     if not names:
         return ()
@@ -269,9 +288,9 @@ class _Checker:
 
     @property
     def count(self) -> int:
-        # As bpftrace counts: ':'-separated pieces after the provider (an
-        # offset shares its function's piece), and each '@' as one more.
-        return sum(1 for p in self.body if p.role != Role.OFFSET) + self.raw.count("@")
+        # ':'-separated pieces after the provider; an offset shares its
+        # function's piece.
+        return sum(1 for p in self.body if p.role != Role.OFFSET)
 
     def count_error(self, *expected: int) -> None:
         words = " or ".join(str(n) for n in expected)
@@ -302,6 +321,10 @@ class _Checker:
         if found.removed:
             message = f"{found.name} probes were removed in bpftrace {found.removed}"
             self.error(message, head.span, "removed", (found.removed_hint,))
+        elif "@" in self.raw and found.name not in ("uprobe", "uretprobe"):
+            # bpftrace would count the '@' as a part and complain about that.
+            message = "'@' is only allowed in uprobe source locations (uprobe:BINARY@FILE:LINE)"
+            self.error(message, self.ap.span)
         elif not positional:  # `$N` may expand to any number of parts
             getattr(self, f"check_{found.name}")()
 
@@ -459,7 +482,7 @@ class _Checker:
 
     def check_rawtracepoint(self) -> None:
         if self.count not in (1, 2):
-            return self.count_error(1, 2)
+            return self.count_error(2, 1)  # bpftrace's order
         if not self.part(Role.EVENT).text:
             self.error("rawtracepoint should be attached to a function", self.ap.span)
 

@@ -85,12 +85,18 @@ class CallChecks(ProbeContext):
                 self.argument_type(arg)
             return T.UNKNOWN
         signature = self.choose_signature(builtin, args)
+        if name == "find" and len(args) == 3 and isinstance(args[2], ast.Variable):
+            symbol = self.variable_symbol(args[2].name)
+            if symbol is not None:  # find() stores the value it found there
+                symbol.assigned = True
+                symbol.definitions.append(args[2].span)
         checked = []
         for index, arg in enumerate(args):
             param = signature.params[index] if index < len(signature.params) else signature.variadic
             checked.append(self.check_argument(builtin, name, param, index, arg))
         if name in _FORMAT_FUNCTIONS and args:
             self.check_format(name, args, checked)
+        self.call_effects(name, node, args)
         info = B.CallInfo(tuple(checked), self.providers[0] if self.providers else None, self.max_strlen)
         result = signature.returns(info) if callable(signature.returns) else signature.returns
         if isinstance(result, str):
@@ -134,8 +140,16 @@ class CallChecks(ProbeContext):
     def check_argument(self, builtin: B.Builtin, name: str, param: B.Param, index: int, arg) -> B.Arg:
         structural = {"map", "mapentry", "variable", "ident", "type"}
         wants = set(param.accepts)
-        if isinstance(arg, ast.Identifier) and "ident" in wants and (not param.choices or arg.name in param.choices):
-            return B.Arg(arg, T.UNKNOWN, name=arg.name)
+        if isinstance(arg, ast.Identifier) and "ident" in wants:
+            if param.choices and arg.name not in param.choices and wants <= {"ident"}:
+                self.report(
+                    "argument", f"{name}() expects one of {', '.join(param.choices)} as its "
+                    f"{_ordinal(index)} argument (got '{arg.name}')", arg.span,
+                    hints=self.suggest(arg.name, param.choices),
+                )  # fmt: skip
+                return B.Arg(arg, T.UNKNOWN, name=arg.name)
+            if not param.choices or arg.name in param.choices:
+                return B.Arg(arg, T.UNKNOWN, name=arg.name)
         if isinstance(arg, ast.MapRef) and wants & {"map"}:
             symbol = self.map_symbol(arg)
             symbol.read = True
@@ -145,7 +159,7 @@ class CallChecks(ProbeContext):
             return B.Arg(arg, t, name=symbol.name)
         t = self.argument_type(arg)
         value = self.literal_value(arg)
-        ordinal = _ORDINALS[index] if index < len(_ORDINALS) else f"#{index + 1}"
+        ordinal = _ordinal(index)
         if param.literal and value is None and not T.is_unknown(t):
             kind = "string" if "string" in wants else "integer"
             self.report("literal", f"{name}() expects a {kind} literal as its {ordinal} argument ({t} provided)",
@@ -201,7 +215,20 @@ class CallChecks(ProbeContext):
         arg = self.substituted(arg)
         if isinstance(arg, ast.StrLit):
             return arg.value
+        if isinstance(arg, ast.BoolLit):
+            return arg.value
         return self.constant(arg)
+
+    def call_effects(self, name: str, node, args: list) -> None:
+        """Warnings about a call that its types cannot express."""
+        if name == "delete" and len(args) == 1 and isinstance(args[0], ast.MapAccess):
+            access = args[0]
+            keys = ", ".join(self.source.slice(k.span) for k in access.keys)
+            self.warn(
+                "deprecated", "delete() with a map element is deprecated", node.span,
+                hints=(f"write delete({access.map.name}, {keys})" if len(access.keys) == 1
+                       else f"write delete({access.map.name}, ({keys}))",),
+            )  # fmt: skip
 
     def check_format(self, name: str, args: list, checked: list) -> None:
         fmt = self.substituted(args[0])
@@ -280,6 +307,10 @@ def node_name(node) -> str:
     if isinstance(node, ast.Call):
         return node.name.text
     return "?"
+
+
+def _ordinal(index: int) -> str:
+    return _ORDINALS[index] if index < len(_ORDINALS) else f"#{index + 1}"
 
 
 def _describe(word: str) -> str:

@@ -127,8 +127,8 @@ test:addition { if (1 + 1 != 2) { return 1; } }
     _provider(
         "bench", "a micro-benchmark, run with --bench", ["bench:name"],
         """
-A body that bpftrace runs many times in `--bench` mode to report its
-average cost in nanoseconds; it is ignored otherwise.
+A body that bpftrace runs many times in `--bench` mode, to report the
+average cost of one run in nanoseconds. Without `--bench` it is ignored.
 
 ```
 bench:count_map { @c = count(); }
@@ -301,8 +301,8 @@ interval:1s { print(@syscalls); clear(@syscalls); }
         "software", "a kernel software perf event", ("software:event", "software:event:count"),
         """
 Fires on one of the kernel's software perf events (`cpu-clock`,
-`page-faults`, `context-switches`, ...), once every `count` occurrences; a
-default count is used when none is given.
+`page-faults`, `context-switches`, ...), once every `count` occurrences.
+Without a count, each event has its own default period.
 
 ```
 software:page-faults:100 { @[comm] = count(); }

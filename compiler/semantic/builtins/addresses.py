@@ -20,10 +20,14 @@ USER_PROBES = ("uprobe", "uretprobe", "usdt")
 SYMBOL = re.compile(r"[a-zA-Z0-9./_-]+\Z")
 SYMBOL_PATTERN = "^[a-zA-Z0-9./_-]+$"
 
-ADDRESS = Param("addr", ("int", "array[4]", "array[16]"), doc="an IPv4 integer, or 4 or 16 address bytes")
+ADDRESS = Param("addr", ("int", "array[4]", "array[16]"), doc="an IPv4 integer, or 4 or 16 bytes")
 FAMILY = Param("af", ("int",), doc="AF_INET (2) or AF_INET6 (10)")
 CODE_ADDRESS = Param("addr", ("int", "pointer"), doc="an instruction or function address")
 SYMBOL_NAME = Param("name", ("string",), literal=True, doc="a symbol name")
+ADDRESS_TEXT = Param("addr", ("string",), literal=True, doc='an address: "10.0.0.1" or "::1"')
+MAC = Param("mac", ("array", "int", "pointer", "string"), doc="at least 6 bytes")
+REGISTER = Param("name", ("string",), literal=True, doc='a register name, e.g. "ip" or "sp"')
+CGROUP_DIR = Param("path", ("string",), literal=True, doc="a cgroup v2 directory")
 
 
 def _ntop_rule(call: CallInfo):
@@ -117,7 +121,7 @@ kprobe:tcp_connect { $sk = (struct sock *)arg0; printf("%s\\n", ntop($sk.__sk_co
     ),
     function(
         "pton",
-        Signature((Param("addr", ("string",), literal=True, doc='an address literal: "10.0.0.1" or "::1"'),), _pton_rule),
+        Signature((ADDRESS_TEXT,), _pton_rule),
         flags={COMPILE_TIME},
         doc="""The bytes of an IPv4 or IPv6 address written as text, in network
 order: `uint8[4]` when it contains a `.`, `uint8[16]` when it contains a
@@ -129,7 +133,7 @@ kprobe:tcp_connect /((struct sock *)arg0).__sk_common.skc_daddr == (uint32)pton(
     ),
     function(
         "macaddr",
-        Signature((Param("mac", ("array", "int", "pointer", "string"), doc="at least 6 bytes"),), _macaddr_rule),
+        Signature((MAC,), _macaddr_rule),
         doc="""A MAC address read from the first 6 bytes of `mac`, which prints
 as `AA:BB:CC:DD:EE:FF` with `%s`. Arrays must hold at least 6 bytes (exactly
 6 before 0.22); string literals are not accepted.
@@ -201,7 +205,7 @@ interval:s:1 { $rq = (struct rq *)percpu_kaddr("runqueues", 0); if ($rq != 0) { 
     ),
     function(
         "reg",
-        Signature((Param("name", ("string",), literal=True, doc='a register name, e.g. "ip" or "sp"'),), T.UINT64),
+        Signature((REGISTER,), T.UINT64),
         providers=REGISTERS,
         provider_hint="only probes with saved registers have them",
         doc="""The value of a register saved when the probe fired. Valid names
@@ -214,7 +218,7 @@ kprobe:do_nanosleep { printf("%s\\n", ksym(reg("ip"))); }
     ),
     function(
         "kptr",
-        Signature((Param("ptr", ("int", "pointer"), doc="a pointer into kernel memory"),), _address_space_rule(False)),
+        Signature((Param("ptr", ("int", "pointer")),), _address_space_rule(False)),
         doc="""The same pointer, marked as pointing into kernel memory, so reads
 through it use the kernel helpers.
 
@@ -224,7 +228,7 @@ uprobe:/bin/app:f { printf("%d\\n", *kptr((uint64 *)arg0)); }
     ),
     function(
         "uptr",
-        Signature((Param("ptr", ("int", "pointer"), doc="a pointer into user memory"),), _address_space_rule(True)),
+        Signature((Param("ptr", ("int", "pointer")),), _address_space_rule(True)),
         doc="""The same pointer, marked as pointing into user memory, so reads
 through it use the user helpers.
 
@@ -234,7 +238,7 @@ kprobe:do_sys_openat2 { printf("%s\\n", str(uptr(arg1))); }
     ),
     function(
         "cgroupid",
-        Signature((Param("path", ("string",), literal=True, doc="a cgroup v2 directory"),), T.UINT64),
+        Signature((CGROUP_DIR,), T.UINT64),
         flags={COMPILE_TIME},
         doc="""The id of the cgroup v2 directory at `path`, read at compile time;
 compare it with `cgroup`.
@@ -285,7 +289,7 @@ kprobe:tcp_connect { $sk = (struct sock *)arg0; printf("port %d\\n", bswap($sk._
 5.5+ and a BTF-based probe.
 
 ```
-fentry:napi_gro_receive { $r = skboutput("rx.pcap", args.skb, args.skb.len, 0); }
+fentry:napi_gro_receive { @errors[skboutput("rx.pcap", args.skb, args.skb.len, 0)] = count(); }
 ```""",
     ),
     function(
@@ -302,7 +306,7 @@ fentry:tcp_rcv_established { @bytes[socket_cookie(args.sk)] = sum(args.skb.len);
     ),
     function(
         "is_err",
-        Signature((Param("ptr", ("pointer", "int"), doc="a pointer returned by the kernel"),), T.BOOL),
+        Signature((Param("ptr", ("pointer", "int"), doc="a kernel pointer"),), T.BOOL),
         since="0.26",
         doc="""Whether a pointer is really an encoded kernel error (`ERR_PTR`,
 from -4095 to -1), like the kernel's `IS_ERR()` (0.26+).
@@ -321,10 +325,11 @@ fexit:do_filp_open { if (is_err(retval)) { printf("open failed: %d\\n", (int64)r
         ),
         since="0.27",
         doc="""A pointer to the `type` that contains the member `ptr` points at,
-like the kernel macro. New after 0.26.1 (not yet in a release).
+like the kernel macro; pass the type with `typeof(...)`. New after 0.26.1 (not yet in a release).
 
 ```
-fentry:tcp_v4_connect { $tp = container_of(args.sk, struct tcp_sock, inet_conn.icsk_inet.sk); }
+struct Foo { int m; int n; }
+uprobe:./app:n_func { $foo = container_of((int *)arg0, typeof(struct Foo), n); print(*$foo); }
 ```""",
     ),
     function(

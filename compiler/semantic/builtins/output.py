@@ -45,7 +45,9 @@ def _signal_rule(name: str):
     return rule
 
 
-SIGNAL = Param("sig", ("string", "int"), doc='a signal name literal ("SIGKILL", "KILL") or a number 1-64')
+SIGNAL = Param("sig", ("string", "int"), doc='a signal name literal ("SIGKILL") or a number 1-64')
+STRINGS = Param("array", ("pointer", "int"), doc="a NULL-terminated array of strings, e.g. argv")
+SEPARATOR = Param("sep", ("string",), literal=True, doc='the separator, " " by default')
 
 BUILTINS = [
     function(
@@ -95,7 +97,7 @@ reachable after compile-time evaluation (`if comptime`, macros). Every
 argument must be a literal (0.25+).
 
 ```
-begin { if comptime (sizeof(uint64) != 8) { fail("expected 8-byte integers, got %d", sizeof(uint64)); } }
+macro half(x) { if comptime (!is_integer(x)) { fail("half() wants an integer, not %s", "that"); } x / 2 }
 ```""",
     ),
     function(
@@ -121,6 +123,7 @@ kprobe:do_nanosleep { debugf("pid %d sleeps", pid); }
 not when the probe fired; use `strftime()` for the latter.
 
 ```
+tracepoint:syscalls:sys_enter_openat { @opens = count(); }
 interval:s:1 { time("%H:%M:%S "); printf("%d opens\\n", @opens); clear(@opens); }
 ```""",
     ),
@@ -150,14 +153,8 @@ tracepoint:syscalls:sys_enter_kill /args.sig == 9/ { system("ps -p %d -o pid,com
     ),
     function(
         "join",
-        Signature((Param("array", ("pointer", "int"), doc="a NULL-terminated array of strings, e.g. argv"),), T.VOID),
-        Signature(
-            (
-                Param("array", ("pointer", "int"), doc="a NULL-terminated array of strings, e.g. argv"),
-                Param("sep", ("string",), literal=True, doc='the separator, " " by default'),
-            ),
-            T.VOID,
-        ),
+        Signature((STRINGS,), T.VOID),
+        Signature((STRINGS, SEPARATOR), T.VOID),
         flags={ASYNC, STATEMENT},
         doc="""Print an array of strings such as `argv` on one line, joined by
 `sep`. It prints directly; the result cannot be stored.

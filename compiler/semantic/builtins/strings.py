@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from .. import types as T
-from .schema import ASYNC, COMPILE_TIME, UNSTABLE, CallInfo, Param, Signature, function
+from .schema import ASYNC, COMPILE_TIME, UNSTABLE, Builtin, CallInfo, Param, Signature, function
 from .variables import stack_signatures, variable
 
 BUFFER_HEADER = 4  # the length word in front of a buf() event
@@ -53,7 +53,9 @@ def _path_rule(call: CallInfo):
 
 
 def _strncmp_rule(call: CallInfo):
-    return "Builtin strncmp requires a non-negative literal" if _negative(call.args[2].value) else T.UINT64
+    if _negative(call.args[2].value):
+        return "Builtin strncmp requires a non-negative literal"
+    return T.UINT64
 
 
 def _strftime_rule(call: CallInfo):
@@ -83,12 +85,15 @@ def _getopt_rule(call: CallInfo):
 
 
 NAME = Param("name", ("string",), literal=True, doc="the option's name, without dashes")
-DEFAULT = Param("default", ("int", "string"), literal=True, doc="its default; its type sets the option's type")
+DEFAULT = Param("default", ("int", "string"), literal=True, doc="the default, whose type it takes")
+DESCRIPTION = Param("description", ("string",), literal=True, doc="shown by --help")
+SIZE = Param("size", ("int",), literal=True, doc="the most bytes to keep")
+TIME_FORMAT = Param("fmt", ("string",), literal=True, doc="a strftime(3) format, plus `%f`")
 KFUNC = Param("kfunc", ("string",), literal=True, doc="a kfunc name")
 EXPR = Param("expr", ("any",), doc="any expression; it is not evaluated")
 
 
-def _question(name: str, what: str, example: str) -> object:
+def _question(name: str, what: str, example: str) -> Builtin:
     return function(
         name,
         Signature((EXPR,), T.BOOL),
@@ -132,7 +137,7 @@ kprobe:tcp_sendmsg { printf("%rh\\n", buf(arg1, 16)); }
     function(
         "path",
         Signature((PATH,), _path_rule),
-        Signature((PATH, Param("size", ("int",), literal=True, doc="the most bytes to keep")), _path_rule),
+        Signature((PATH, SIZE), _path_rule),
         providers=("fentry", "fexit", "iter"),
         doc="""The full file-system path of a `struct path`, resolved by the
 kernel's `bpf_d_path` (kernel 5.10+). Only fentry, fexit and iter probes may
@@ -261,8 +266,7 @@ tracepoint:signal:signal_generate { @sent[signal_name(args.sig)] = count(); }
     function(
         "strftime",
         Signature(
-            (Param("fmt", ("string",), literal=True, doc="a strftime(3) format; `%f` adds microseconds"),
-             Param("ns", ("int",), doc="a boot-clock timestamp such as nsecs")),
+            (TIME_FORMAT, Param("ns", ("int",), doc="a boot-clock timestamp such as nsecs")),
             _strftime_rule,
         ),
         flags={ASYNC},
@@ -279,7 +283,7 @@ tracepoint:syscalls:sys_enter_execve { printf("%s %s\\n", strftime("%H:%M:%S.%f"
         "getopt",
         Signature((NAME,), _getopt_rule),
         Signature((NAME, DEFAULT), _getopt_rule),
-        Signature((NAME, DEFAULT, Param("description", ("string",), literal=True, doc="shown by --help")), _getopt_rule),
+        Signature((NAME, DEFAULT, DESCRIPTION), _getopt_rule),
         flags={COMPILE_TIME},
         since="0.24",
         doc="""A named option from the command line after `--` (0.24+). Without a
@@ -315,10 +319,13 @@ type, decided at compile time (0.25+).
 kprobe:do_exit { if comptime kfunc_allowed("bpf_task_from_pid") { print(comm(1)); } }
 ```""",
     ),
-    _question("is_str", "is a string", 'macro show(x) { if comptime is_str(x) { printf("%s\\n", x); } }'),
-    _question("is_ptr", "is a pointer", "macro deref(x) { if comptime is_ptr(x) { *x } else { x } }"),
-    _question("is_array", "is an array", "macro first(x) { if comptime is_array(x) { x[0] } else { x } }"),
-    _question("is_integer", "is an integer", 'macro show(x) { if comptime is_integer(x) { printf("%d\\n", x); } }'),
+    _question("is_str", "is a string", 'macro say(x) { if comptime is_str(x) { print(x); } }'),
+    _question("is_ptr", "is a pointer", "macro get(x) { if comptime is_ptr(x) { *x } else { x } }"),
+    _question("is_array", "is an array", "macro head(x) { if comptime is_array(x) { x[0] } else { x } }"),
+    _question(
+        "is_integer", "is an integer",
+        'macro show(x) { if comptime is_integer(x) { printf("%d\\n", x); } }',
+    ),
     _question(
         "is_unsigned_integer", "is an unsigned integer",
         "macro abs(x) { if comptime is_unsigned_integer(x) { x } else { x < 0 ? -x : x } }",

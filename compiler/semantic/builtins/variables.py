@@ -61,17 +61,18 @@ def _stack_rule(name: str, result: T.Type):
             if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
                 return f"{name}: invalid limit value"
             if limit > MAX_STACK_LIMIT:
-                return f"{name}([int limit]): limit shouldn't exceed {MAX_STACK_LIMIT}, {limit} given"
+                most = MAX_STACK_LIMIT
+                return f"{name}([int limit]): limit shouldn't exceed {most}, {limit} given"
         return result
 
     return rule
 
 
 def stack_signatures(name: str, result: T.Type) -> tuple[Signature, ...]:
-    modes = STACK_MODES if name != "kstack" else STACK_MODES[:-1]
-    mode = Param("mode", ("ident",), choices=modes, doc="how frames print: " + ", ".join(modes))
+    modes = STACK_MODES  # kstack's rule rejects build_id with bpftrace's message
+    mode = Param("mode", ("ident",), choices=modes, doc="how frames print")
     limit = Param("limit", ("int",), literal=True, doc="the most frames to keep (up to 1024)")
-    either = Param("mode_or_limit", ("ident", "int"), choices=modes, doc="a stack mode or a frame limit")
+    either = Param("mode_or_limit", ("ident", "int"), choices=modes, doc="a mode or a frame limit")
     rule = _stack_rule(name, result)
     return (Signature((), result), Signature((either,), rule), Signature((mode, limit), rule))
 
@@ -369,7 +370,7 @@ kprobe:do_sys_openat2 { printf("%s opens %s\\n", comm, str(arg1)); }
 in 0.21 and removed in 0.25; read the stack through `reg("sp")` instead.
 
 ```
-uprobe:/bin/app:func { $first_stack_arg = *(uint64 *)(reg("sp") + 8); }
+uprobe:/bin/app:func { printf("%d\\n", *(uint64 *)(reg("sp") + 8)); }
 ```""",
     ),
     variable(
@@ -403,9 +404,9 @@ iter:task { printf("%s:%d\\n", ctx.task.comm, ctx.task.pid); }
         "kstack",
         *stack_signatures("kstack", T.KSTACK),
         doc="""The kernel stack of the current task, symbolised in user space.
-`kstack(mode, limit)` sets how frames print (`bpftrace`, `perf` or `raw`;
-config `stack_mode` sets the default) and how many are kept, at most 1024;
-either may come alone. The limit must be a literal.
+`kstack(mode, limit)` sets how frames print (`bpftrace`, `perf` or `raw`,
+default from config `stack_mode`; `build_id` is for `ustack` only) and how
+many are kept, at most 1024; either may come alone. The limit is a literal.
 
 ```
 profile:hz:99 { @[kstack(perf, 8)] = count(); }
