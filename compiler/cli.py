@@ -168,7 +168,10 @@ def check_one(item: Input, args, facts) -> bool:
 def list_probes(args) -> int:
     from .kernel.listing import list_probes as listing
 
-    lines = listing(kernel_facts(args), None if args.list == "*" else args.list, args.verbose)
+    pattern = args.list
+    if pattern == "*" and args.files:  # `btc -l 'pattern'` after other options
+        pattern = args.files[0]
+    lines = listing(kernel_facts(args), None if pattern == "*" else pattern, args.verbose)
     for line in lines:
         print(line)
     return EXIT_OK
@@ -176,7 +179,7 @@ def list_probes(args) -> int:
 
 def _split_lv(argv: list[str]) -> list[str]:
     """bpftrace spells `-l -v` as `-lv`; so do we."""
-    return [part for arg in argv for part in (["-l", "-v"] if arg == "-lv" else [arg])]
+    return [part for arg in argv for part in (["-v", "-l"] if arg == "-lv" else [arg])]
 
 
 def entry_point() -> None:

@@ -7,7 +7,7 @@ enumerators, typedefs, functions) in the C type model of ctypes.py,
 decoding only what is asked (btf_format.py).
 
 Reading is lazy and indexed: a cold open walks the type section once
-(about 170 ms for vmlinux); a cached open touches only the pages of the
+(about 125 ms for vmlinux); a cached open touches only the pages of the
 index and of the types it decodes (a few ms).
 
 `KernelBTF.open()` and every lookup return None (or an empty list) on a

@@ -74,7 +74,6 @@ class BTFBlob:
         if type_len % 4 or type_start + type_len > len(data) or str_start + str_len > len(data):
             raise BTFError("sections outside the file")
         self.data = data
-        self.header = bytes(data[:hdr_len])
         self.str_start, self.str_end = str_start, str_start + str_len
         native = (order == "<") == (sys.byteorder == "little")
         if native:

@@ -51,6 +51,8 @@ ALIASES = {
 }  # fmt: skip
 KERNEL_LISTED = ("fentry", "hardware", "iter", "kprobe", "rawtracepoint", "software", "tracepoint")
 USER_LISTED = ("uprobe", "usdt")
+# Functions whose BTF names carry a raw tracepoint's name (bpftrace's
+# RT_BTF_PREFIXES); the first parameter of their prototypes is not the event's.
 RAW_TRACEPOINT_PREFIXES = ("__probestub_", "__traceiter_")
 
 
@@ -179,7 +181,8 @@ def _events(kind: str, events: Iterable[str]):
         # bpftrace matches "cpu-clock:", so `s:cs` finds nothing there;
         # we also accept the bare event name.
         search = suffix or "*"
-        matches = (e + ":" for e in events if fnmatchcase(e + ":", search) or fnmatchcase(e, search))
+        matches = (e + ":" for e in events
+                   if fnmatchcase(e + ":", search) or fnmatchcase(e, search))  # fmt: skip
         return _emit(kind, matches, None)
 
     return lister
@@ -262,6 +265,7 @@ def declaration(t: CType, name: str) -> str:
 _LISTERS = {
     "tracepoint": _tracepoints, "kprobe": _kprobes, "fentry": _fentries,
     "rawtracepoint": _raw_tracepoints, "iter": _iterators,
-    "software": _events("software", SOFTWARE_EVENTS), "hardware": _events("hardware", HARDWARE_EVENTS),
+    "software": _events("software", SOFTWARE_EVENTS),
+    "hardware": _events("hardware", HARDWARE_EVENTS),
     "uprobe": _uprobes, "usdt": _usdts,
 }  # fmt: skip

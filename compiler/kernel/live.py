@@ -22,9 +22,9 @@ from . import tracefs
 from .btf import VMLINUX, KernelBTF
 from .ctypes import CEnum, CFunction, CRecord, CRecordRef, CType, Tracepoint
 from .facts import KernelFacts, NoFacts
+from .listing import RAW_TRACEPOINT_PREFIXES
 
 _UNSET = object()
-RAW_TRACEPOINT_PREFIXES = ("__probestub_", "__traceiter_")
 ITER_PREFIX = "bpf_iter__"
 
 
@@ -43,6 +43,7 @@ class LiveFacts(KernelFacts):
         self._kernel_functions: Optional[list[str]] = None
         self._binaries: dict[tuple, list[str]] = {}
         self._usdt: dict[tuple, list] = {}
+        self._targets: dict[str, list[str]] = {}
 
     # -- sources --------------------------------------------------------
 
@@ -68,8 +69,10 @@ class LiveFacts(KernelFacts):
     @property
     def has_tracepoints(self) -> bool:  # type: ignore[override]
         root = self.tracefs_root
-        return root is not None and (os.access(os.path.join(root, "available_events"), os.R_OK)
-                                     or os.access(os.path.join(root, "events"), os.R_OK))  # fmt: skip
+        if root is None:
+            return False
+        return any(os.access(os.path.join(root, name), os.R_OK)
+                   for name in ("available_events", "events"))  # fmt: skip
 
     # -- types ----------------------------------------------------------
 
@@ -160,20 +163,23 @@ class LiveFacts(KernelFacts):
     def iterators(self) -> list[str]:
         """BPF iterator names (`task`, `task_file`), from `bpf_iter__*` structs."""
         structs = self.btf.names("struct") if self.btf else []
+        # bpf_iter__task__safe_trusted and the like are verifier variants.
         return sorted(s[len(ITER_PREFIX) :] for s in structs
                       if s.startswith(ITER_PREFIX) and not s.endswith("__safe_trusted"))  # fmt: skip
 
     # -- binaries -------------------------------------------------------
 
     def resolve_binary(self, target: str) -> list[str]:
-        from . import elf
+        """The files a uprobe/usdt target names (`libc`, `bash`, a path)."""
+        if target not in self._targets:
+            from . import elf
 
-        return elf.resolve_target(target)
+            self._targets[target] = elf.resolve_target(target)
+        return self._targets[target]
 
     def _binary_key(self, path: str) -> Optional[tuple]:
-        from . import elf
-
-        resolved = elf.resolve_target(path)
+        """(file, mtime, size): a rebuilt binary is read again."""
+        resolved = self.resolve_binary(path)
         if not resolved:
             return None
         try:

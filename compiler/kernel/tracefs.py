@@ -38,7 +38,8 @@ Resolver = Callable[[str], Optional[CType]]
 _KNOWN_INTS = {
     "char": (1, True), "signed char": (1, True), "unsigned char": (1, False),
     "short": (2, True), "short int": (2, True), "signed short": (2, True),
-    "unsigned short": (2, False), "short unsigned int": (2, False), "unsigned short int": (2, False),
+    "unsigned short": (2, False), "short unsigned int": (2, False),
+    "unsigned short int": (2, False),
     "int": (4, True), "signed": (4, True), "signed int": (4, True),
     "unsigned": (4, False), "unsigned int": (4, False), "uint": (4, False),
     "long": (8, True), "long int": (8, True), "signed long": (8, True),
@@ -52,7 +53,8 @@ _KNOWN_INTS = {
 for _bits in (8, 16, 32, 64):
     for _signed, _prefixes in ((True, ("s", "__s", "int")), (False, ("u", "__u", "uint"))):
         for _prefix in _prefixes:
-            _KNOWN_INTS[f"{_prefix}{_bits}" + ("_t" if "int" in _prefix else "")] = (_bits // 8, _signed)
+            _name = f"{_prefix}{_bits}" + ("_t" if "int" in _prefix else "")
+            _KNOWN_INTS[_name] = (_bits // 8, _signed)
 
 # Words that qualify a type without changing what it is.
 _QUALIFIERS = {"const", "volatile", "restrict", "__user", "__iomem", "__rcu", "__percpu",

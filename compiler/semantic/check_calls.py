@@ -40,6 +40,10 @@ class CallChecks(ProbeContext):
         enumerator = self.ctx.enumerator(name)
         if enumerator is not None:
             return enumerator
+        if name in self.defines:
+            return self.defines[name]
+        if self.has_includes and any(c.isupper() for c in name):
+            return T.UNKNOWN  # most likely a macro from an included header
         if builtin is not None:
             self.report("call", f"{name}() requires at least {builtin.min_args} argument"
                         f"{'s' * (builtin.min_args != 1)}, so it must be called", node.span)  # fmt: skip

@@ -250,6 +250,14 @@ class ExpressionChecks:
             return found
         if isinstance(base, T.CRecord):
             found = self.ctx.field(base, name)
+            if isinstance(found, Missing) and self.has_includes:
+                # The script's headers, which clang reads and we do not, may
+                # define this struct differently from this kernel's BTF.
+                self.warn(
+                    "field", f"Struct/union of type '{base}' has no field named '{name}' in this kernel's BTF",
+                    node.field.span, hints=("the script includes C headers, which may define it",),
+                )  # fmt: skip
+                return T.UNKNOWN
             if isinstance(found, Missing):
                 self.report(
                     "field", f"Struct/union of type '{base}' does not contain a field named '{name}'",

@@ -67,6 +67,8 @@ class Checker(CallChecks, ExpressionChecks, SymbolChecks):
         self._reported: set[tuple[int, int, str]] = set()
         self.macros: dict[str, list[ast.Macro]] = {}
         self.functions: dict[str, ast.Function] = {}
+        self.defines: dict[str, T.Type] = {}  # from `#define NAME value`
+        self.has_includes = False  # an `#include` may define any macro
         self.max_strlen = options.max_strlen
         # The walk's position.
         self.scope: Optional[Scope] = None
@@ -85,16 +87,22 @@ class Checker(CallChecks, ExpressionChecks, SymbolChecks):
 
     def run(self) -> None:
         self.collect_definitions()
-        for _ in range(MAX_PASSES):
-            before = self.symbols.changes
-            self.walk()
-            if self.symbols.changes == before:
-                break
-        self.symbols.reset_uses()
-        self.types.clear()
-        self.references.clear()
-        self.reporting = True
+        # The first pass gives every symbol a type. Each later pass reports,
+        # and if no type widened during it, its report is the answer;
+        # otherwise it is thrown away and the walk repeats.
         self.walk()
+        for attempt in range(MAX_PASSES):
+            self.symbols.reset_uses()
+            self.types.clear()
+            self.references.clear()
+            kept, reported = len(self.diagnostics), set(self._reported)
+            before = self.symbols.changes
+            self.reporting = True
+            self.walk()
+            if self.symbols.changes == before or attempt == MAX_PASSES - 1:
+                return
+            del self.diagnostics[kept:]
+            self._reported = reported
 
     def report(self, code: str, message: str, span: Span, *, hints=(), related=(), severity=Severity.ERROR) -> None:
         if not self.reporting or self.quiet:

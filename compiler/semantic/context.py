@@ -39,6 +39,9 @@ _BUILTIN_TYPES: dict[str, T.Type] = {
 }  # fmt: skip
 
 
+_CHAR_NAMES = ("", "char", "signed char", "const char")
+
+
 @dataclass(frozen=True)
 class Missing:
     """An authoritative "no such thing"; `known` lists what does exist."""
@@ -68,8 +71,9 @@ class TypeContext:
             return T.Pointer(self.from_ctype(c.target))
         if isinstance(c, C.CArray):
             element = c.element
-            if isinstance(element, C.CInt) and element.is_char:
-                return T.String(c.length)  # bpftrace reads char[N] as a string
+            if isinstance(element, C.CInt) and element.is_char and element.name in _CHAR_NAMES:
+                # bpftrace reads char[N] as a string; u8[N] stays an array.
+                return T.String(c.length)
             return T.Array(self.from_ctype(element), c.length)
         if isinstance(c, C.CRecordRef):
             if not c.name:

@@ -6,8 +6,11 @@ written.
 
 from __future__ import annotations
 
+import re
+
 from ..diagnostics import Related
 from ..syntax import ast
+from . import types as T
 from .cdefs import parse_c_definition
 from .scopes import Symbol
 
@@ -59,6 +62,8 @@ def collect(checker) -> None:
                 _config(checker, item)
             elif kind == "CDefinition":
                 _c_definition(checker, item)
+            elif kind == "CPreprocessor":
+                _preprocessor(checker, item)
     finally:
         checker.reporting = False
 
@@ -159,6 +164,32 @@ def _config_value(checker, key: str, entry: ast.ConfigEntry) -> None:
                        hints=(f"valid values: {', '.join(choices)}",))  # fmt: skip
     if key == "max_strlen" and kind == "int":
         checker.max_strlen = value.value
+
+
+_DEFINE = re.compile(r"#\s*define\s+([A-Za-z_]\w*)(?:\s+(.*))?$", re.S)
+
+
+def _preprocessor(checker, item: ast.CPreprocessor) -> None:
+    """`#define NAME 42` gives NAME a type; an `#include` may define any
+    macro, so names we cannot find are no longer errors (clang knows them,
+    we do not read the headers)."""
+    text = item.text.strip()
+    if re.match(r"#\s*include\b", text):
+        checker.has_includes = True
+        return
+    define = _DEFINE.match(text)
+    if not define or "(" in define.group(1):
+        return
+    value = (define.group(2) or "").strip()
+    number = re.fullmatch(r"(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)[uUlL]*", value)
+    if number:
+        digits = number.group(1)
+        base = 16 if digits[:2].lower() == "0x" else 8 if digits.startswith("0") and len(digits) > 1 else 10
+        checker.defines[define.group(1)] = T.literal_type(int(digits, base))
+    elif value.startswith('"') and value.endswith('"'):
+        checker.defines[define.group(1)] = T.String(len(value) - 1)
+    else:
+        checker.defines[define.group(1)] = T.UNKNOWN
 
 
 def _c_definition(checker, item: ast.CDefinition) -> None:

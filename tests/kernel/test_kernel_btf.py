@@ -215,6 +215,21 @@ def test_the_cache_is_used_and_invalidated(tmp_path, blob_path) -> None:
     assert len(os.listdir(cache)) == 1
 
 
+def test_the_cache_checks_content_when_the_file_stamp_changes(tmp_path, blob_path) -> None:
+    cache = str(tmp_path / "cache")
+    KernelBTF.open(blob_path, cache_dir=cache)
+    # Same bytes, new mtime (a reboot, for sysfs): still served from the cache.
+    os.utime(blob_path, ns=(10**18, 10**18))
+    assert KernelBTF.open(blob_path, cache_dir=cache).from_cache
+    # Same size, different bytes, new mtime: the checksum catches it.
+    data = Path(blob_path).read_bytes()
+    Path(blob_path).write_bytes(data.replace(b"\0node\0", b"\0edon\0"))
+    os.utime(blob_path, ns=(2 * 10**18, 2 * 10**18))
+    changed = KernelBTF.open(blob_path, cache_dir=cache)
+    assert not changed.from_cache
+    assert changed.record("struct", "edon") is not None and changed.record("struct", "node") is None
+
+
 def test_a_damaged_or_unwritable_cache_is_harmless(tmp_path, blob_path) -> None:
     cache = tmp_path / "cache"
     KernelBTF.open(blob_path, cache_dir=str(cache))

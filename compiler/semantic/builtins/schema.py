@@ -25,6 +25,7 @@ can both test an argument and say what it wanted:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable, Optional, Sequence, Union
 
 from ..types import Type
@@ -116,11 +117,11 @@ class Builtin:
     flags: frozenset[str] = frozenset()
     since: str = ""  # the bpftrace version that added it, when later than 0.17
 
-    @property
+    @cached_property
     def min_args(self) -> int:
         return min(s.min_args for s in self.signatures)
 
-    @property
+    @cached_property
     def max_args(self) -> int:
         return max(s.most_args for s in self.signatures)
 
