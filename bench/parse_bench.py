@@ -29,18 +29,18 @@ from compiler.syntax import parse  # noqa: E402
 
 PROBE_TEMPLATE = """\
 // Probe {n}: latency of a syscall pair, keyed by process.
-tracepoint:syscalls:sys_enter_read{n},
-tracepoint:syscalls:sys_enter_pread{n}
+tracepoint:syscalls:sys_enter_{call},
+tracepoint:syscalls:sys_enter_{other}
 /pid != 0 && comm != "bpftrace"/
 {{
   @start{n}[tid] = nsecs;
-  $flags = args.flags & 0x3;
+  $flags = args.fd & 0x3;
   if ($flags == 1 || @seen{n}[comm] > 10) {{
     @seen{n}[comm]++;
   }}
 }}
 
-tracepoint:syscalls:sys_exit_read{n}
+tracepoint:syscalls:sys_exit_{call}
 /@start{n}[tid]/
 {{
   $us = (nsecs - @start{n}[tid]) / 1000;
@@ -52,11 +52,19 @@ tracepoint:syscalls:sys_exit_read{n}
 """
 
 
+# Real syscalls that take a file descriptor, in pairs that share `args.fd`.
+CALLS = [("read", "write"), ("pread64", "pwrite64"), ("readv", "writev"), ("fsync", "fdatasync"),
+         ("close", "syncfs"), ("fchmod", "fchown"), ("lseek", "ftruncate")]  # fmt: skip
+
+
 def generated(lines: int) -> str:
+    """A realistic script of about `lines` lines: probes on real syscall
+    tracepoints with maps, predicates, conditions and printf."""
     parts = ["#!/usr/bin/env bpftrace", 'BEGIN { printf("Tracing...\\n"); }', ""]
     n = 0
     while sum(p.count("\n") + 1 for p in parts) < lines:
-        parts.append(PROBE_TEMPLATE.format(n=n))
+        call, other = CALLS[n % len(CALLS)]
+        parts.append(PROBE_TEMPLATE.format(n=n, call=call, other=other))
         n += 1
     return "\n".join(parts)
 

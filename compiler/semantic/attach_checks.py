@@ -14,7 +14,6 @@ cannot vouch for (NoFacts) never produce "does not exist" errors.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import re
 from typing import Iterable, Optional
@@ -26,6 +25,7 @@ from ..syntax import ast
 from ..syntax.ast import Role
 from ..syntax.attach_points import PROVIDER_ALIASES, expand_positional
 from ..syntax.literals import U64_MAX, parse_int
+from .suggest import closest, did_you_mean
 from .probes import Provider, provider
 
 TIME_UNITS = ("hz", "s", "ms", "us")
@@ -240,20 +240,6 @@ def to_uint(text: str) -> tuple[int, Optional[str]]:
             return 0, f"overflow error, maximum value is {U64_MAX}: {text}"
         return 0, f"{message}: {text}"
     return value, None
-
-
-def did_you_mean(word: str, candidates: Iterable[str], *, fold: bool = False) -> tuple[str, ...]:
-    """A "did you mean" hint naming up to three close candidates, or ()."""
-    pool = {(c.lower() if fold else c): c for c in candidates}
-    key = word.lower() if fold else word
-    close = difflib.get_close_matches(key, list(pool), n=3, cutoff=0.75)
-    # Only the best and those nearly as good: one clear answer reads better.
-    scores = [difflib.SequenceMatcher(None, key, c).ratio() for c in close]
-    close = [c for c, score in zip(close, scores) if score >= scores[0] - 0.05]
-    names = list(dict.fromkeys(pool[c] for c in close))
-    if not names:
-        return ()
-    return ("did you mean " + " or ".join(f"'{n}'" for n in names) + "?",)
 
 
 def _provider_names() -> list[str]:
@@ -610,4 +596,8 @@ def _tracepoint_hints(category: str, event: str, known: set[tuple[str, str]]) ->
     elsewhere = sorted(f"{c}:{e}" for c, e in known if e == event)
     if elsewhere:  # the right event in the wrong category: `syscall:sys_enter_read`
         return ("did you mean " + " or ".join(f"'{n}'" for n in elsewhere[:3]) + "?",)
+    same_category = [e for c, e in known if c == category]
+    if same_category:  # the usual typo is in the event; compare only those
+        names = closest(event, same_category)
+        return ("did you mean " + " or ".join(f"'{category}:{n}'" for n in names) + "?",) if names else ()
     return did_you_mean(f"{category}:{event}", (f"{c}:{e}" for c, e in known))

@@ -12,6 +12,7 @@ from ..diagnostics import Related
 from ..syntax import ast
 from . import types as T
 from .context import Missing
+from .probe_context import ARGS_RECORD_PREFIX
 
 _COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 _LOGICAL = ("&&", "||")
@@ -259,10 +260,12 @@ class ExpressionChecks:
                 )  # fmt: skip
                 return T.UNKNOWN
             if isinstance(found, Missing):
-                self.report(
-                    "field", f"Struct/union of type '{base}' does not contain a field named '{name}'",
-                    node.field.span, hints=self.suggest(name, found.known),
-                )  # fmt: skip
+                if base.name.startswith(ARGS_RECORD_PREFIX):
+                    whose = "every attach point of this probe" if "_probe_" in base.name else "this probe"
+                    message = f"args has no field named '{name}': {whose} must have it"
+                else:
+                    message = f"Struct/union of type '{base}' does not contain a field named '{name}'"
+                self.report("field", message, node.field.span, hints=self.suggest(name, found.known))
                 return T.UNKNOWN
             return found
         self.report("field", f"Can not access field '{name}' on expression of type '{base}'", node.field.span)

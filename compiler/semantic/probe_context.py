@@ -17,6 +17,8 @@ from ..syntax import ast
 from ..syntax.attach_points import canonical_provider
 from . import types as T
 
+# The synthesised struct that types a probe's `args`.
+ARGS_RECORD_PREFIX = "_args_"
 _ARGS_FROM_FORMAT = ("tracepoint",)
 _ARGS_FROM_PROTOTYPE = ("fentry", "fexit")
 
@@ -77,9 +79,9 @@ class ProbeContext:
             fields = [f for f in fields if f.name in names and names[f.name].type == f.type]
         size = max((f.offset + C.type_size(f.type) for f in fields), default=0)
         if len(formats) == 1:
-            name = f"_args_{first.category}_{first.event}"
+            name = f"{ARGS_RECORD_PREFIX}{first.category}_{first.event}"
         else:
-            name = f"_args_probe_{probe.span.start}"
+            name = f"{ARGS_RECORD_PREFIX}probe_{probe.span.start}"
         record = C.CRecord("struct", name, size, tuple(fields))
         return self.ctx.define_record(record)
 

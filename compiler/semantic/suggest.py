@@ -1,20 +1,78 @@
-""""Did you mean" hints: the known names closest to a misspelt one."""
+""""Did you mean" hints: the known names closest to a misspelt one.
+
+Closeness is the edit distance (insertions, deletions, substitutions),
+bounded: a name more than a few edits away is not a suggestion, and the
+bound lets the search over a long list (a kernel has two thousand
+tracepoints) stop early for almost every candidate.
+"""
 
 from __future__ import annotations
 
-import difflib
 from typing import Iterable
 
 
-def closest(name: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
-    return difflib.get_close_matches(name, sorted(set(candidates)), n=limit, cutoff=0.7)
+def max_edits(word: str) -> int:
+    """How far a suggestion may be: 1 edit for short names, up to 3."""
+    return max(1, min(3, len(word) // 4))
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> tuple[str, ...]:
+def closest(word: str, candidates: Iterable[str], *, fold: bool = False, limit: int = 3) -> list[str]:
+    """Up to `limit` candidates nearest to `word`, all at the best distance
+    found (one clear answer reads better than several)."""
+    key = word.lower() if fold else word
+    bound = max_edits(key)
+    best: dict[str, int] = {}
+    for candidate in candidates:
+        folded = candidate.lower() if fold else candidate
+        if folded == key:
+            continue
+        distance = edit_distance(key, folded, bound)
+        if distance <= bound and candidate not in best:
+            best[candidate] = distance
+    if not best:
+        return []
+    nearest = min(best.values())
+    return sorted(c for c, d in best.items() if d == nearest)[:limit]
+
+
+def did_you_mean(word: str, candidates: Iterable[str], *, fold: bool = False) -> tuple[str, ...]:
     """A hint line for a diagnostic, or nothing when no name is close."""
-    matches = closest(name, candidates)
-    if not matches:
+    names = closest(word, candidates, fold=fold)
+    if not names:
         return ()
-    if len(matches) == 1:
-        return (f"did you mean '{matches[0]}'?",)
-    return ("did you mean one of: " + ", ".join(f"'{m}'" for m in matches) + "?",)
+    return ("did you mean " + " or ".join(f"'{n}'" for n in names) + "?",)
+
+
+def edit_distance(a: str, b: str, bound: int) -> int:
+    """Levenshtein distance of a and b, or bound + 1 when it exceeds bound."""
+    if abs(len(a) - len(b)) > bound:
+        return bound + 1
+    # Shared prefixes and suffixes cost nothing; most names differ only in
+    # a short middle part.
+    start = 0
+    while start < len(a) and start < len(b) and a[start] == b[start]:
+        start += 1
+    end_a, end_b = len(a), len(b)
+    while end_a > start and end_b > start and a[end_a - 1] == b[end_b - 1]:
+        end_a -= 1
+        end_b -= 1
+    a, b = a[start:end_a], b[start:end_b]
+    if not a or not b:
+        return max(len(a), len(b))
+    # Only cells within `bound` of the diagonal can lead to a distance within
+    # `bound`, so each row computes at most 2 * bound + 1 of them.
+    big = bound + 1
+    previous = {j: j for j in range(0, min(len(b), bound) + 1)}
+    for i, char_a in enumerate(a, 1):
+        low, high = max(0, i - bound), min(len(b), i + bound)
+        current = {}
+        for j in range(low, high + 1):
+            if j == 0:
+                current[0] = i
+                continue
+            substitute = previous.get(j - 1, big) + (char_a != b[j - 1])
+            current[j] = min(previous.get(j, big) + 1, current.get(j - 1, big) + 1, substitute)
+        if min(current.values()) > bound:
+            return big
+        previous = current
+    return min(previous.get(len(b), big), big)
