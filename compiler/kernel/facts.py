@@ -149,6 +149,12 @@ class FixtureFacts(KernelFacts):
         return self.usdt.get(path, [])
 
 
+def has_wildcard(text: str) -> bool:
+    """A '*' or '?', or a '[...]' class: bpftrace's wildcards (we also take
+    '?', which no probe name contains)."""
+    return "*" in text or "?" in text or ("[" in text and "]" in text)
+
+
 def matching(pattern: str, names: Iterable[str]) -> list[str]:
     """Names matching a bpftrace wildcard pattern (`*`, `?`, `[...]`)."""
     return sorted(name for name in names if fnmatch.fnmatchcase(name, pattern))

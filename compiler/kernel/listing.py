@@ -39,7 +39,7 @@ from typing import Callable, Iterable, Optional
 from .ctypes import (
     CArray, CEnumRef, CFunctionPointer, CInt, CPointer, CRecordRef, CType, CUnsupported, CVoid,
 )  # fmt: skip
-from .facts import HARDWARE_EVENTS, SOFTWARE_EVENTS, KernelFacts
+from .facts import HARDWARE_EVENTS, SOFTWARE_EVENTS, KernelFacts, has_wildcard
 
 # Every provider and its aliases (bpftrace's PROBE_LIST); the listable ones.
 ALIASES = {
@@ -67,10 +67,6 @@ def provider_name(text: str) -> Optional[str]:
         if lowered == name or lowered in aliases:
             return name
     return None
-
-
-def has_wildcard(text: str) -> bool:
-    return "*" in text or "?" in text or ("[" in text and "]" in text)
 
 
 def list_probes(facts: KernelFacts, pattern: Optional[str], verbose: bool = False) -> list[str]:
