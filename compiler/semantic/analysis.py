@@ -92,11 +92,23 @@ def _missing_probes(program: ast.Program) -> str:
     return "error"
 
 
+# Declared map kinds, and whether each keeps one value per CPU.
+_MAP_KIND_PERCPU = {"hash": False, "lruhash": False, "percpuhash": True, "percpulruhash": True}
+
+
 def _end_of_program(checker: Checker) -> None:
     """Rules about whole symbols, once every use has been seen."""
     for symbol in checker.symbols.maps.values():
         if symbol.declaration is not None and not symbol.written and not symbol.read:
             checker.warn("unused", f"Unused map: {symbol.name}", symbol.declaration)
+        elif symbol.declared_kind in _MAP_KIND_PERCPU and symbol.type is not None:
+            needs_percpu = isinstance(symbol.type, T.Aggregation) and symbol.type.kind != "tseries"
+            if needs_percpu != _MAP_KIND_PERCPU[symbol.declared_kind]:
+                implied = "percpuhash" if needs_percpu else "hash"
+                checker.report(
+                    "map-declaration", f"Incompatible map types. Type from declaration: "
+                    f"{symbol.declared_kind}. Type from value/key type: {implied}", symbol.declaration,
+                )  # fmt: skip
         elif not symbol.written and symbol.uses:
             for use in symbol.uses:
                 checker.report("undefined-map", f"Undefined map: {symbol.name}", use)

@@ -282,7 +282,7 @@ class CallChecks(ProbeContext):
         for arg, param in zip(node.args, fn.params):
             t = self.expr(arg)
             expected = self.resolve_type(param.type)
-            if not (T.is_unknown(t) or T.is_unknown(expected)) and T.join(expected, T.as_integer(t)) is None:
+            if not (T.mentions_unknown(t) or T.mentions_unknown(expected)) and T.join(expected, T.as_integer(t)) is None:
                 self.report("argument", f"Expected {expected} for argument `{param.var.name}` got {t}", arg.span)
         return self.resolve_type(fn.return_type)
 

@@ -109,6 +109,14 @@ class ExpressionChecks:
         other = right if pointer is left else left
         if isinstance(other, T.Pointer):
             if op in _COMPARISONS:
+                if left.target != right.target and not (T.mentions_unknown(left) or T.mentions_unknown(right)):
+                    self.warn(
+                        "operator", f"comparison of distinct pointer types: {left.target}, {right.target}",
+                        node.span, related=[Related(node.left.span, f"left ({left.target})"),
+                                            Related(node.right.span, f"right ({right.target})")],
+                    )  # fmt: skip
+                return T.BOOL
+            if op in _LOGICAL:
                 return T.BOOL
         elif T.is_integer(other):
             if op == "+" or (op == "-" and pointer is left):
@@ -125,6 +133,8 @@ class ExpressionChecks:
             self.record(node.operand, T.literal_type(node.operand.value))
             return T.literal_type(node.operand.value, negative=True)
         if node.op == "&":
+            if isinstance(node.operand, ast.Variable):
+                return self.address_of_variable(node.operand)
             inner = self.expr(node.operand)
             return T.Pointer(inner)
         operand = self.expr(node.operand)
@@ -150,11 +160,26 @@ class ExpressionChecks:
             return T.Int(64, True)
         return T.Int(64, isinstance(operand, T.Int) and operand.signed)
 
+    def address_of_variable(self, var: ast.Variable) -> T.Type:
+        """`&$v`: we cannot know what is stored through the pointer, so $v
+        counts as assigned; it must already have a type, though."""
+        symbol = self.variable_symbol(var.name)
+        if symbol is None:
+            return self.read_variable(var)
+        symbol.assigned = True
+        self.references[var] = symbol
+        symbol.uses.append(var.span)
+        if symbol.type is None:
+            self.report("address-of", f"No type available for variable {var.name}", var.span)
+            return self.record(var, T.UNKNOWN)
+        self.record(var, symbol.type)
+        return T.Pointer(symbol.type)
+
     def e_IncDec(self, node: ast.IncDec):
         target = node.operand
         if isinstance(target, (ast.Variable, ast.MapRef, ast.MapAccess)):
             current = self.expr(target)
-            if not (T.is_unknown(current) or T.is_integer(current)):
+            if not (T.is_unknown(current) or T.is_integer(current) or isinstance(current, T.Pointer)):
                 self.report(
                     "operator", f"The {node.op} operator can not be used on expressions of type '{current}'", node.span
                 )
@@ -167,6 +192,8 @@ class ExpressionChecks:
                 symbol.written = True
                 if symbol.type is None:
                     self.symbols.widen(symbol, T.INT64)
+            if isinstance(current, T.Pointer):
+                return current
             return T.as_integer(current) if not T.is_unknown(current) else T.UNKNOWN
         self.expr(target)
         return T.UNKNOWN
@@ -311,7 +338,8 @@ class ExpressionChecks:
                 return T.UNKNOWN
             return self.tuple_element(base, value, node)
         self.report(
-            "index", f"The array index operator [] can only be used on arrays and pointers, found {base}.", node.span
+            "index", f"The array index operator [] can only be used on arrays, pointers, and tuples, found {base}.",
+            node.span,
         )
         return T.UNKNOWN
 
@@ -323,6 +351,9 @@ class ExpressionChecks:
         if T.is_unknown(target) or T.is_unknown(source):
             return target
         source = T.as_integer(source)
+        if isinstance(target, T.Int) and target.enum and isinstance(source, T.Int):
+            self.check_enum_value(target, node)
+            return target
         if isinstance(target, (T.Int, T.Bool)) and isinstance(source, (T.Int, T.Bool, T.Pointer)):
             return target
         if isinstance(target, T.Pointer) and isinstance(source, (T.Int, T.Pointer)):
@@ -336,12 +367,24 @@ class ExpressionChecks:
         if isinstance(target, T.Int) and isinstance(source, T.Array) and source.size == target.size:
             return target
         if isinstance(target, T.String) and isinstance(source, T.String):
+            if target.length and source.length > target.length:
+                self.report("cast", f'Cannot cast from "{source}" to "{target}"', node.span)
             return target
         if isinstance(source, T.CRecord):
             self.report("cast", f'Cannot cast from C type "{source}"', node.span)
         else:
             self.report("cast", f'Cannot cast from "{source}" to "{target}"', node.span)
         return target
+
+    def check_enum_value(self, target: T.Int, node: ast.Cast) -> None:
+        value = self.constant(node.operand)
+        enum = self.facts.enum(target.enum)
+        if enum is None or value is None:
+            return
+        if value not in {v for _, v in enum.values}:
+            self.report(
+                "cast", f"Enum: {target.enum} doesn't contain a variant value of {value}", node.operand.span
+            )
 
     def e_Sizeof(self, node: ast.Sizeof):
         self.type_or_expr(node.arg)
@@ -386,6 +429,9 @@ class ExpressionChecks:
         if isinstance(node, ast.RecordType):
             if node.kind == "enum":
                 enum = self.facts.enum(node.name.text)
+                if enum is None and self.facts.has_types and not self.has_includes:
+                    self.report("unknown-type", f"Unknown enum: {node.name.text}", node.span)
+                    return T.UNKNOWN
                 return T.Int((enum.size if enum else 8) * 8, False, enum=node.name.text)
             found = self.ctx.record_exists(node.kind, node.name.text)
             if isinstance(found, Missing):

@@ -16,7 +16,11 @@ from . import types as T
 from .macros import check_hygiene
 from .scopes import MapSymbol, VariableSymbol
 
-_NOT_IN_VARIABLES = ("hist", "lhist", "stats", "tseries")
+_AGGREGATE_EXAMPLES = {
+    "count": "count()", "sum": "sum(retval)", "min": "min(retval)", "max": "max(retval)",
+    "avg": "avg(retval)", "hist": "hist(retval)", "lhist": "lhist(rand %10, 0, 10, 1)",
+    "tseries": "tseries(rand %10, 10s, 1)", "stats": "stats(arg2)",
+}  # fmt: skip
 
 
 class SymbolChecks:
@@ -24,6 +28,9 @@ class SymbolChecks:
 
     def declare_variable(self, stmt: ast.VarDecl) -> None:
         name = stmt.var.name
+        if self.frames and name in self.frames[-1].variables:
+            self.report("shadowing", f"Variable declaration shadows macro arg {name}", stmt.var.span)
+            return
         existing = self.variable_symbol(name)
         if existing is not None:
             self.report(
@@ -32,6 +39,8 @@ class SymbolChecks:
                 related=[Related(existing.origin, "the variable is declared here")] if existing.origin else (),
             )  # fmt: skip
             return
+        # The value is read before the variable exists: `let $x = $x` is an error.
+        value = self.expr(stmt.value) if stmt.value is not None else None
         symbol = self.symbols.variable(self.scope.owner, name)
         symbol.declared, symbol.origin = True, stmt.var.span
         symbol.assigned = stmt.value is not None
@@ -47,7 +56,6 @@ class SymbolChecks:
             if not (isinstance(declared, (T.String, T.Buffer)) and declared.length == 0):
                 symbol.type = declared
         if stmt.value is not None:
-            value = self.expr(stmt.value)
             self.store_variable(symbol, value, stmt.value, stmt.var)
         else:
             self.record(stmt.var, symbol.type or T.UNKNOWN)
@@ -83,7 +91,13 @@ class SymbolChecks:
             self.record(target, symbol.type or T.UNKNOWN)
             return
         if symbol.declared_type is not None and not T.is_unknown(symbol.declared_type):
-            if not self.fits_declared(symbol.declared_type, value, value_node):
+            if self.narrows(symbol.declared_type, value, value_node):
+                self.warn(
+                    "narrowing", f"Expression of type: {T.as_integer(value)} being cast to type: "
+                    f"{symbol.declared_type}. This may cause unexpected results. Consider an explicit cast.",
+                    value_node.span,
+                )  # fmt: skip
+            elif not self.fits_declared(symbol.declared_type, value, value_node):
                 self.report(
                     "type-mismatch",
                     f"Type mismatch for {name}: trying to assign value of type '{value}' "
@@ -113,6 +127,15 @@ class SymbolChecks:
             return False
         builtin = B.lookup(node.name.text)
         return builtin is not None and builtin.has(B.AGGREGATION)
+
+    def narrows(self, declared: T.Type, value: T.Type, value_node) -> bool:
+        """An integer, not a literal, wider than the declared integer type:
+        bpftrace casts it, with a warning."""
+        value = T.as_integer(value)
+        return (
+            isinstance(declared, T.Int) and isinstance(value, T.Int)
+            and self.constant(value_node) is None and value.bits > declared.bits
+        )  # fmt: skip
 
     def fits_declared(self, declared: T.Type, value: T.Type, value_node) -> bool:
         if T.is_unknown(value):
@@ -186,9 +209,9 @@ class SymbolChecks:
             key, site = T.VOID, None
         else:
             key, site = self.map_key(access), access
-        if symbol.key is None or (writing and symbol.key_site is None):
-            if self.symbols.widen_key(symbol, key) is not None and symbol.key_site is None:
-                symbol.key_site = site.span if site is not None else None
+        if symbol.key is None:
+            self.symbols.widen_key(symbol, key)
+            symbol.key_site = (site or map_ref).span
             return
         if (symbol.key == T.VOID) != (key == T.VOID):
             span = access.span if access is not None else None
@@ -258,12 +281,35 @@ class SymbolChecks:
         elif isinstance(target, (ast.MapRef, ast.MapAccess)):
             access = target if isinstance(target, ast.MapAccess) else None
             map_ref = target.map if access else target
+            if stmt.op == "=" and self.copies_aggregation(target, map_ref, stmt.value):
+                return
             symbol = self.map_symbol(map_ref)
             self.use_map_key(symbol, map_ref, access, writing=True)
             self.store_map(symbol, value, stmt.value, target)
             self.record(target, symbol.type or T.UNKNOWN)
         else:
             self.expr(target)  # the parser has reported the bad target
+
+    def copies_aggregation(self, target, map_ref: ast.MapRef, value_node) -> bool:
+        """`@copy = @count`: an aggregation cannot move between maps."""
+        if not isinstance(value_node, (ast.MapRef, ast.MapAccess)):
+            return False
+        source_ref = value_node.map if isinstance(value_node, ast.MapAccess) else value_node
+        source = self.symbols.maps.get(self.map_name(source_ref.name))
+        held = source.type if source is not None else None
+        if not isinstance(held, T.Aggregation):
+            return False
+        example = _AGGREGATE_EXAMPLES.get(held.kind, f"{held.kind}(...)")
+        hints = ()
+        if held.readable:
+            hints = (f"Add a cast to integer if you want the value of the aggregate, "
+                     f"e.g. `{map_ref.name} = (int64){source_ref.name};`.",)  # fmt: skip
+        self.report(
+            "assignment", f"Map value '{held}' cannot be assigned from one map to another. The function "
+            f"that returns this type must be called directly e.g. `{map_ref.name} = {example};`.",
+            target.span.cover(value_node.span), hints=hints,
+        )  # fmt: skip
+        return True
 
     def range_type(self, node: ast.Range) -> T.Type:
         start, end = self.expr(node.start), self.expr(node.end)
@@ -298,4 +344,7 @@ class SymbolChecks:
         return [Related(site, f"{symbol.name} was first assigned here")] if site else []
 
     def _key_site(self, symbol: MapSymbol) -> list:
-        return [Related(symbol.key_site, f"{symbol.name} was first used with a key here")] if symbol.key_site else []
+        if symbol.key_site is None:
+            return []
+        how = "without a key" if symbol.key == T.VOID else "with a key"
+        return [Related(symbol.key_site, f"{symbol.name} was first used {how} here")]

@@ -75,6 +75,7 @@ class Checker(CallChecks, ExpressionChecks, SymbolChecks):
         self.probe: Optional[ast.Probe] = None
         self.providers: tuple[str, ...] = ()
         self.function: Optional[ast.Function] = None
+        self.returns_seen = 0
         self.loops = 0
         self.map_loops = 0  # inside `for ($kv : @map)`, whose body is a callback
         self.args_type: Optional[T.Type] = None
@@ -164,6 +165,8 @@ class Checker(CallChecks, ExpressionChecks, SymbolChecks):
     def walk_function(self, fn: ast.Function) -> None:
         self.function = fn
         self.providers = ()
+        self.probe_variables = {}
+        self.returns_seen = 0
         self.scope = Scope(fn, None)
         try:
             for param in fn.params:
@@ -175,6 +178,12 @@ class Checker(CallChecks, ExpressionChecks, SymbolChecks):
                 self.scope.variables[param.var.name] = symbol
                 self.references[param.var] = symbol
             self.walk_block(fn.body)
+            declared = self.resolve_type(fn.return_type)
+            if not self.returns_seen and not isinstance(declared, (T.Void, T.Unknown)):
+                self.report(
+                    "return", f"Function {fn.name.text} is of type {declared}, cannot return void",
+                    fn.name.span,
+                )  # fmt: skip
         finally:
             self.function = None
             self.scope = None
@@ -270,10 +279,29 @@ class Checker(CallChecks, ExpressionChecks, SymbolChecks):
                 self.report("control-flow", f"'{stmt.kind}' outside of a loop", stmt.span)
             return
         value = self.expr(stmt.value) if stmt.value is not None else None
-        if self.function is not None or value is None:
+        if self.function is not None:
+            self.returns_seen += 1
+            self.check_return(stmt, value)
+            return
+        if value is None:
             return
         if not (T.is_unknown(value) or T.is_integer(value)):
             self.report("return", f"Probe return values can only be integers. Found {value}", stmt.value.span)
+
+    def check_return(self, stmt: ast.Jump, value: Optional[T.Type]) -> None:
+        fn = self.function
+        declared = self.resolve_type(fn.return_type)
+        got = value if value is not None else T.VOID
+        if T.is_unknown(declared) or T.is_unknown(got):
+            return
+        if isinstance(declared, T.Void) and isinstance(got, T.Void):
+            return
+        joined = T.join(declared, T.as_integer(got)) if not isinstance(got, T.Void) else None
+        if joined is None or (joined != declared and not isinstance(declared, T.Int)):
+            self.report(
+                "return", f"Function {fn.name.text} is of type {declared}, cannot return {got}",
+                stmt.value.span if stmt.value is not None else stmt.span,
+            )  # fmt: skip
 
     # ---------------------------------------------------------- helpers
 

@@ -45,6 +45,8 @@ CONFIG_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None]] = {
 }
 RENAMED = {"strlen": "max_strlen", "no_cpp_demangle": "cpp_demangle",
            "cat_bytes_max": "max_cat_bytes", "map_keys_max": "max_map_keys"}  # fmt: skip
+ENVIRONMENT_ONLY = ("btf", "kernel_build", "kernel_source", "vmlinux")
+LICENSES = ("GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL")
 
 
 def collect(checker) -> None:
@@ -72,7 +74,7 @@ def _macro(checker, macro: ast.Macro) -> None:
     name = macro.name.text
     shape = _shape(macro)
     for other in checker.macros.get(name, []):
-        if _shape(other) == shape:
+        if _same_calls(_shape(other), shape):
             checker.report(
                 "macro", f"Redefinition of macro: {name}", macro.name.span,
                 related=[Related(other.name.span, "This is the original definition.")],
@@ -93,6 +95,14 @@ def _macro(checker, macro: ast.Macro) -> None:
 
 def _shape(macro: ast.Macro) -> tuple[str, ...]:
     return tuple(type(p).__name__ for p in macro.params)
+
+
+def _same_calls(first: tuple[str, ...], second: tuple[str, ...]) -> bool:
+    """Whether two macro signatures accept the same calls: an expression
+    parameter (an Identifier) accepts a variable or a map too."""
+    if len(first) != len(second):
+        return False
+    return all(a == b or "Identifier" in (a, b) for a, b in zip(first, second))
 
 
 def _function(checker, fn: ast.Function) -> None:
@@ -130,18 +140,22 @@ def _map_decl(checker, decl: ast.MapDecl) -> None:
 def _config(checker, config: ast.Config) -> None:
     seen: dict[str, ast.ConfigEntry] = {}
     for entry in config.entries:
-        key = entry.key.text.lower()
-        if key.startswith("bpftrace_"):
-            key = key[len("bpftrace_") :]
-        key = RENAMED.get(key, key)
+        key = entry.key.text.lower().removeprefix("bpftrace_")
+        if key in RENAMED:
+            checker.warn("config", f"{entry.key.text} has been renamed, please use {RENAMED[key]}", entry.key.span)
+            key = RENAMED[key]
+        if key in ENVIRONMENT_ONLY:
+            checker.report("config", f"{entry.key.text}: can only be set as an environment variable",
+                           entry.key.span)  # fmt: skip
+            continue
         if key not in CONFIG_KEYS:
             checker.report("config", f"Unrecognized config variable: {entry.key.text}", entry.key.span,
                            hints=checker.suggest(key, CONFIG_KEYS))  # fmt: skip
             continue
-        if key in seen:
-            checker.report(
-                "config", f"Duplicate config variable: {entry.key.text}", entry.key.span,
-                related=[Related(seen[key].key.span, "first set here")],
+        if key in seen:  # bpftrace takes the last value
+            checker.warn(
+                "config", f"Duplicate config variable: {entry.key.text}; the last value is used",
+                entry.key.span, related=[Related(seen[key].key.span, "first set here")],
             )  # fmt: skip
         seen[key] = entry
         _config_value(checker, key, entry)
@@ -162,6 +176,11 @@ def _config_value(checker, key: str, entry: ast.ConfigEntry) -> None:
     if choices is not None and text is not None and text not in choices:
         checker.report("config", f"Invalid value for {key}: {text}", value.span,
                        hints=(f"valid values: {', '.join(choices)}",))  # fmt: skip
+    if key == "license" and text not in LICENSES:
+        checker.report(
+            "config", f"Invalid value for license. Found: {text}. Valid values: {', '.join(LICENSES)}",
+            value.span,
+        )  # fmt: skip
     if key == "max_strlen" and kind == "int":
         checker.max_strlen = value.value
 

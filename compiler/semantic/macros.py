@@ -73,6 +73,7 @@ def _bind(checker, macro: ast.Macro, node, args: list):
         if isinstance(param, ast.Variable):
             if not isinstance(arg, ast.Variable):
                 got = "a map" if isinstance(arg, ast.MapRef) else "an expression"
+                checker.argument_type(arg)  # still a use of whatever was passed
                 checker.report(
                     "macro", f"Mismatched arg. {macro.name.text}() expects a variable for arg "
                     f"{param.name} but got {got}.", arg.span,
@@ -89,6 +90,7 @@ def _bind(checker, macro: ast.Macro, node, args: list):
         elif isinstance(param, ast.MapRef):
             if not isinstance(arg, ast.MapRef):
                 got = "a variable" if isinstance(arg, ast.Variable) else "an expression"
+                checker.argument_type(arg)  # still a use of whatever was passed
                 checker.report(
                     "macro", f"Mismatched arg. {macro.name.text}() expects a map for arg "
                     f"{param.name} but got {got}.", arg.span,

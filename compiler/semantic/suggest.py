@@ -1,7 +1,7 @@
 """"Did you mean" hints: the known names closest to a misspelt one.
 
-Closeness is the edit distance (insertions, deletions, substitutions),
-bounded: a name more than a few edits away is not a suggestion, and the
+Closeness is the edit distance (insertions, deletions, substitutions, and
+swaps of two neighbouring letters, the commonest typo), bounded: a name more than a few edits away is not a suggestion, and the
 bound lets the search over a long list (a kernel has two thousand
 tracepoints) stop early for almost every candidate.
 """
@@ -44,7 +44,8 @@ def did_you_mean(word: str, candidates: Iterable[str], *, fold: bool = False) ->
 
 
 def edit_distance(a: str, b: str, bound: int) -> int:
-    """Levenshtein distance of a and b, or bound + 1 when it exceeds bound."""
+    """Edit distance of a and b (optimal string alignment: a swap of two
+    neighbours is one edit), or bound + 1 when it exceeds bound."""
     if abs(len(a) - len(b)) > bound:
         return bound + 1
     # Shared prefixes and suffixes cost nothing; most names differ only in
@@ -62,6 +63,7 @@ def edit_distance(a: str, b: str, bound: int) -> int:
     # Only cells within `bound` of the diagonal can lead to a distance within
     # `bound`, so each row computes at most 2 * bound + 1 of them.
     big = bound + 1
+    before: dict[int, int] = {}
     previous = {j: j for j in range(0, min(len(b), bound) + 1)}
     for i, char_a in enumerate(a, 1):
         low, high = max(0, i - bound), min(len(b), i + bound)
@@ -70,9 +72,15 @@ def edit_distance(a: str, b: str, bound: int) -> int:
             if j == 0:
                 current[0] = i
                 continue
-            substitute = previous.get(j - 1, big) + (char_a != b[j - 1])
-            current[j] = min(previous.get(j, big) + 1, current.get(j - 1, big) + 1, substitute)
+            cost = min(
+                previous.get(j, big) + 1,
+                current.get(j - 1, big) + 1,
+                previous.get(j - 1, big) + (char_a != b[j - 1]),
+            )
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == b[j - 1]:
+                cost = min(cost, before.get(j - 2, big) + 1)
+            current[j] = cost
         if min(current.values()) > bound:
             return big
-        previous = current
+        before, previous = previous, current
     return min(previous.get(len(b), big), big)

@@ -146,7 +146,8 @@ class CRecord(Type):
 
     kind: str = "struct"  # "struct" or "union"
     name: str = ""
-    byte_size: int = 0  # 0 while unknown
+    # A record is the same type wherever its size was (or was not) known.
+    byte_size: int = field(default=0, compare=False)  # 0 while unknown
     key: object = None  # tells anonymous records apart (from kernel facts)
 
     @property
@@ -253,6 +254,21 @@ def is_unknown(t: Type) -> bool:
     return isinstance(t, Unknown)
 
 
+def mentions_unknown(t: Type) -> bool:
+    """UNKNOWN anywhere inside (a pointer to unknown, a tuple of it...)."""
+    if isinstance(t, Unknown):
+        return True
+    if isinstance(t, Pointer):
+        return mentions_unknown(t.target)
+    if isinstance(t, Array):
+        return mentions_unknown(t.element)
+    if isinstance(t, Tuple):
+        return any(mentions_unknown(e) for e in t.elements)
+    if isinstance(t, Record):
+        return any(mentions_unknown(f) for _, f in t.fields)
+    return False
+
+
 def is_integer(t: Type) -> bool:
     """Usable as an integer: ints, bools, and readable aggregation maps."""
     return isinstance(t, (Int, Bool)) or (isinstance(t, Aggregation) and t.readable)
@@ -277,17 +293,18 @@ def is_truthy(t: Type) -> bool:
 # ---------------------------------------------------------- literals
 
 def literal_type(value: int, negative: bool = False) -> Int:
-    """The type of an integer literal: the smallest integer that holds it;
-    non-negative literals are unsigned and flexible (0.26)."""
+    """The type of an integer literal (0.26): the smallest signed integer
+    that holds it. A non-negative one is flexible (its sign follows the other
+    operand's); one above INT64_MAX can only be a uint64."""
     if negative:
         for bits in (8, 16, 32, 64):
             if -(1 << (bits - 1)) <= -value:
                 return Int(bits, True)
         return INT64
     for bits in (8, 16, 32, 64):
-        if value < (1 << bits):
-            return Int(bits, False, flexible=True)
-    return Int(64, False, flexible=True)
+        if value < (1 << (bits - 1)):
+            return Int(bits, True, flexible=True)
+    return UINT64
 
 
 # ------------------------------------------------------------ joining
@@ -300,6 +317,11 @@ def join(current: Type, new: Type) -> Optional[Type]:
         return UNKNOWN if is_unknown(current) else current if is_unknown(new) else new
     if current == new:
         return new
+    if isinstance(current, Aggregation) or isinstance(new, Aggregation):
+        # A map's aggregation is fixed by its first use: count() stays count().
+        if type(current) is not type(new) or current.kind != new.kind:
+            return None
+        return Aggregation(current.kind, current.signed or new.signed)
     if is_integer(current) and is_integer(new):
         return _join_int(as_integer(current), as_integer(new))
     if type(current) is not type(new):
@@ -323,10 +345,6 @@ def join(current: Type, new: Type) -> Optional[Type]:
     if isinstance(current, Pointer):
         target = join(current.target, new.target)
         return Pointer(target, new.user) if target is not None else None
-    if isinstance(current, Aggregation):
-        if current.kind != new.kind:
-            return None
-        return Aggregation(current.kind, current.signed or new.signed)
     return None
 
 
@@ -357,10 +375,16 @@ def binary_result(op: str, left: Type, right: Type) -> Optional[Type]:
     left, right = as_integer(left), as_integer(right)
     if isinstance(left, Bool) and isinstance(right, Bool) and op in ("&", "|", "^"):
         return BOOL
+    left_signed = isinstance(left, Int) and left.signed
+    right_signed = isinstance(right, Int) and right.signed
+    # A flexible literal takes the other operand's sign.
+    if isinstance(left, Int) and left.flexible and not (isinstance(right, Int) and right.flexible):
+        left_signed = right_signed
+    elif isinstance(right, Int) and right.flexible and not (isinstance(left, Int) and left.flexible):
+        right_signed = left_signed
     if op in ("<<", ">>"):
-        return Int(64, isinstance(left, Int) and left.signed and not left.flexible)
-    signed = any(isinstance(t, Int) and t.signed and not t.flexible for t in (left, right))
-    return Int(64, signed or op == "-")
+        return Int(64, left_signed)
+    return Int(64, left_signed or right_signed or op == "-")
 
 
 def _aligned_size(types: list[Type]) -> int:
