@@ -23,7 +23,7 @@ from ..diagnostics import Related
 from ..source import Span, decode
 from . import ast
 from .attach_points import split_attach_point
-from .to_ast_expressions import ExpressionBuilders
+from .to_ast_expressions import ExpressionBuilders, Paren
 
 MAX_DEPTH = 128
 
@@ -160,6 +160,7 @@ class AstBuilder(ExpressionBuilders):
         # runs from its first child's start to its last child's end; that is
         # cheaper than asking lark to propagate positions.
         span = _children_span(children)
+        children = [c.node if isinstance(c, Paren) else c for c in children]
         builder = getattr(self, "b_" + tree.data, None)
         if builder is None:  # a rule with no builder is a bug; degrade gently
             return ast.ErrorExpr(span)

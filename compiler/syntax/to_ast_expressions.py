@@ -31,6 +31,17 @@ class _Suffix:
         self.span, self.is_array, self.size = span, is_array, size
 
 
+class Paren:
+    """A parenthesised expression. The parentheses belong to the enclosing
+    node's span but not to the expression's own, so a diagnostic about the
+    expression underlines just it."""
+
+    __slots__ = ("node", "span")
+
+    def __init__(self, node, span: Span):
+        self.node, self.span = node, span
+
+
 class BuilderBase:
     """State and helpers shared by every builder."""
 
@@ -145,11 +156,8 @@ class ExpressionBuilders(BuilderBase):
         return ast.ErrorExpr(span)
 
     def b_primary(self, span, children):
-        # `( expr )`: the parentheses only group. The expression's span grows
-        # to include them, so that an enclosing node's span covers them too.
-        inner = self._nodes(children)[0]
-        inner.span = span
-        return inner
+        # `( expr )`: the parentheses only group; see Paren.
+        return Paren(self._nodes(children)[0], span)
 
     def b_integer(self, span, children):
         tok = children[0]
