@@ -20,7 +20,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
-from ..diagnostics import Diagnostic, error
+from ..diagnostics import Diagnostic, Related, error
 from ..kernel.facts import KernelFacts, NoFacts
 from ..source import Span
 from ..syntax import ParseResult, ast, parse
@@ -107,7 +107,9 @@ def _end_of_program(checker: Checker) -> None:
                 implied = "percpuhash" if needs_percpu else "hash"
                 checker.report(
                     "map-declaration", f"Incompatible map types. Type from declaration: "
-                    f"{symbol.declared_kind}. Type from value/key type: {implied}", symbol.declaration,
+                    f"{symbol.declared_kind}. Type from value/key type: {implied}",
+                    symbol.value_site or symbol.declaration,
+                    related=[Related(symbol.declaration, f"{symbol.name} is declared here")],
                 )  # fmt: skip
         elif not symbol.written and symbol.uses:
             for use in symbol.uses:

@@ -12,6 +12,7 @@ from ..syntax import ast
 from . import builtins as B
 from . import formats
 from . import types as T
+from .call_rules import CallRules
 from .probe_context import ProbeContext
 from .suggest import did_you_mean
 
@@ -19,9 +20,13 @@ _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
 _FORMAT_FUNCTIONS = ("printf", "errorf", "warnf", "fail", "system", "cat", "debugf")
 # Builtins whose values are gone inside the callback a map loop becomes.
 _NOT_IN_MAP_LOOPS = ("argN", "sargN", "retval", "args", "func")
+# Builtins that read the probe's context, so mean nothing in a fn.
+_PROBE_ONLY = ("argN", "sargN", "retval", "args", "func", "probe", "ctx")
+# x86_64 passes this many function arguments in registers: arg0..arg5.
+_ARGUMENT_REGISTERS = 6
 
 
-class CallChecks(ProbeContext):
+class CallChecks(CallRules, ProbeContext):
     # ------------------------------------------------------------ names
 
     def suggest(self, name: str, candidates) -> tuple[str, ...]:
@@ -79,14 +84,14 @@ class CallChecks(ProbeContext):
     def builtin_call(self, builtin: B.Builtin, node, args: list, *, statement: bool, map_value: bool) -> T.Type:
         name = builtin.name if builtin.name not in ("argN", "sargN") else node_name(node)
         self.check_context(builtin, name, node)
+        self.call_warnings(name, node)
         if builtin.has(B.AGGREGATION) and not map_value:
             self.report("aggregation", f"{name}() must be assigned directly to a map", node.span)
         if builtin.has(B.UNSAFE) and not self.options.unsafe:
             self.report("unsafe", f"{name}() is an unsafe function being used in safe mode", node.span,
                         hints=("run with --unsafe to allow it",))  # fmt: skip
         if not self.arity_ok(builtin, name, node, len(args)):
-            for arg in args:
-                self.argument_type(arg)
+            self.unchecked_arguments(args)
             return T.UNKNOWN
         signature = self.choose_signature(builtin, args)
         if name == "find" and len(args) == 3 and isinstance(args[2], ast.Variable):
@@ -94,20 +99,36 @@ class CallChecks(ProbeContext):
             if symbol is not None:  # find() stores the value it found there
                 symbol.assigned = True
                 symbol.definitions.append(args[2].span)
+        errors = self.errors_found
         checked = []
         for index, arg in enumerate(args):
             param = signature.params[index] if index < len(signature.params) else signature.variadic
             checked.append(self.check_argument(builtin, name, param, index, arg))
         if name in _FORMAT_FUNCTIONS and args:
             self.check_format(name, args, checked)
-        self.call_effects(name, node, args)
+        special = self.context_type(builtin.name, node)
+        if self.errors_found > errors:  # the rule would only repeat what is wrong
+            return special or T.UNKNOWN
+        self.call_rules(name, node, args, checked)
         info = B.CallInfo(tuple(checked), self.providers[0] if self.providers else None, self.max_strlen)
         result = signature.returns(info) if callable(signature.returns) else signature.returns
         if isinstance(result, str):
             self.report("call", result, node.span)
             return T.UNKNOWN
-        special = self.context_type(builtin.name, node)
         return special if special is not None else (result or T.VOID)
+
+    def unchecked_arguments(self, args: list) -> None:
+        """After a wrong argument count, give the arguments types without
+        judging them: a name may be a mode (`perf`) and a map need no key."""
+        for arg in args:
+            if isinstance(arg, ast.Identifier):
+                continue
+            if isinstance(arg, ast.MapRef):
+                symbol = self.map_symbol(arg)
+                symbol.read = True
+                symbol.uses.append(arg.span)
+                continue
+            self.argument_type(arg)
 
     def choose_signature(self, builtin: B.Builtin, args: list) -> B.Signature:
         """The first signature with this many parameters whose parameters
@@ -115,9 +136,35 @@ class CallChecks(ProbeContext):
         by_arity = [s for s in builtin.signatures if s.min_args <= len(args) <= s.most_args]
         for signature in by_arity:
             params = [signature.params[i] if i < len(signature.params) else signature.variadic for i in range(len(args))]
-            if all(_shape_fits(p, a) for p, a in zip(params, args)):
+            if all(self.shape_fits(p, a) for p, a in zip(params, args)):
                 return signature
         return by_arity[0]
+
+    def shape_fits(self, param: B.Param, arg) -> bool:
+        wants = set(param.accepts)
+        if isinstance(arg, ast.MapRef) and "map" in wants:
+            return True
+        if isinstance(arg, ast.Identifier) and "ident" in wants:
+            # A name that is not a choice is still meant as one, unless it
+            # names something else (`kstack(LIMIT)` with a #define).
+            return not param.choices or arg.name in param.choices or not self.names_something(arg.name)
+        if isinstance(arg, ast.TYPE_NODES):
+            return "type" in wants or "any" in wants
+        if wants <= _STRUCTURAL:
+            return ("mapentry" in wants and isinstance(arg, ast.MapAccess)) or (
+                "variable" in wants and isinstance(arg, ast.Variable)
+            )
+        return True
+
+    def names_something(self, name: str) -> bool:
+        """Does a bare name mean something here besides a choice word?"""
+        if self.frames and name in self.frames[-1].idents:
+            return True
+        builtin = B.lookup(name)
+        return (
+            (builtin is not None and builtin.min_args == 0) or name in self.macros
+            or self.ctx.enumerator(name) is not None or name in self.defines
+        )  # fmt: skip
 
     def arity_ok(self, builtin: B.Builtin, name: str, node, count: int) -> bool:
         low, high = builtin.min_args, builtin.max_args
@@ -132,7 +179,8 @@ class CallChecks(ProbeContext):
             wanted = "one argument" if low == 1 else f"{low} arguments"
             message = f"{name}() requires at least {wanted} ({count} provided)"
         else:
-            message = f"{name}() takes up to {high} argument{'s' * (high != 1)} ({count} provided)"
+            wanted = "one argument" if high == 1 else f"{high} arguments"
+            message = f"{name}() takes up to {wanted} ({count} provided)"
         self.report("arity", message, node.span)
         return False
 
@@ -142,17 +190,17 @@ class CallChecks(ProbeContext):
         return self.expr(arg)
 
     def check_argument(self, builtin: B.Builtin, name: str, param: B.Param, index: int, arg) -> B.Arg:
-        structural = {"map", "mapentry", "variable", "ident", "type"}
         wants = set(param.accepts)
+        ordinal = _ordinal(index)
         if isinstance(arg, ast.Identifier) and "ident" in wants:
-            if param.choices and arg.name not in param.choices and wants <= {"ident"}:
+            if not param.choices or arg.name in param.choices:
+                return B.Arg(arg, T.UNKNOWN, name=arg.name)
+            if wants <= {"ident"} or not self.names_something(arg.name):
                 self.report(
                     "argument", f"{name}() expects one of {', '.join(param.choices)} as its "
-                    f"{_ordinal(index)} argument (got '{arg.name}')", arg.span,
+                    f"{ordinal} argument (got '{arg.name}')", arg.span,
                     hints=self.suggest(arg.name, param.choices),
                 )  # fmt: skip
-                return B.Arg(arg, T.UNKNOWN, name=arg.name)
-            if not param.choices or arg.name in param.choices:
                 return B.Arg(arg, T.UNKNOWN, name=arg.name)
         if isinstance(arg, ast.MapRef) and wants & {"map"}:
             symbol = self.map_symbol(arg)
@@ -163,18 +211,12 @@ class CallChecks(ProbeContext):
             return B.Arg(arg, t, name=symbol.name)
         t = self.argument_type(arg)
         value = self.literal_value(arg)
-        ordinal = _ordinal(index)
         if param.literal and value is None and not T.is_unknown(t):
-            kind = "string" if "string" in wants else "integer"
-            self.report("literal", f"{name}() expects a {kind} literal as its {ordinal} argument ({t} provided)",
+            kind = "a string" if "string" in wants else "an integer"
+            self.report("literal", f"{name}() expects {kind} literal as its {ordinal} argument ({t} provided)",
                         arg.span)  # fmt: skip
         elif not self.accepts(wants, arg, t):
-            if wants & structural and not wants - structural:
-                expected = {"map": "a map", "mapentry": "a map element", "variable": "a variable",
-                            "ident": "one of " + ", ".join(param.choices) if param.choices else "a name",
-                            "type": "a type"}[sorted(wants & structural)[0]]  # fmt: skip
-            else:
-                expected = " or ".join(_describe(w) for w in param.accepts)
+            expected = param.wanted or " or ".join(_describe(w, param) for w in param.accepts)
             self.report("argument", f"{name}() expects {expected} as its {ordinal} argument ({t} provided)", arg.span)
         return B.Arg(arg, t, value=value)
 
@@ -202,9 +244,13 @@ class CallChecks(ProbeContext):
             "type": lambda: isinstance(arg, ast.TYPE_NODES),
         }
         for word in wants:
-            sized = re.fullmatch(r"array\[(\d+)\]", word)
-            if sized and isinstance(t, T.Array) and t.size == int(sized.group(1)):
-                return True
+            sized = re.fullmatch(r"(array|string)\[(\d+)\]", word)
+            if sized:
+                kind, size = sized.group(1), int(sized.group(2))
+                if kind == "array" and isinstance(t, T.Array) and t.size == size:
+                    return True
+                if kind == "string" and isinstance(t, T.String) and t.length == size:
+                    return True
             if word in checks and checks[word]():
                 return True
         return False
@@ -222,17 +268,6 @@ class CallChecks(ProbeContext):
         if isinstance(arg, ast.BoolLit):
             return arg.value
         return self.constant(arg)
-
-    def call_effects(self, name: str, node, args: list) -> None:
-        """Warnings about a call that its types cannot express."""
-        if name == "delete" and len(args) == 1 and isinstance(args[0], ast.MapAccess):
-            access = args[0]
-            keys = ", ".join(self.source.slice(k.span) for k in access.keys)
-            self.warn(
-                "deprecated", "delete() with a map element is deprecated", node.span,
-                hints=(f"write delete({access.map.name}, {keys})" if len(access.keys) == 1
-                       else f"write delete({access.map.name}, ({keys}))",),
-            )  # fmt: skip
 
     def check_format(self, name: str, args: list, checked: list) -> None:
         fmt = self.substituted(args[0])
@@ -255,15 +290,23 @@ class CallChecks(ProbeContext):
         """Is this builtin allowed in the probe(s) we are in?"""
         if self.map_loops and builtin.name in _NOT_IN_MAP_LOOPS:
             self.report("context", f"'{name}' builtin is not allowed in a for-loop", node.span)
+        if self.function is not None and (builtin.providers is not None or builtin.name in _PROBE_ONLY):
+            self.report("context", f"Builtin {name} not supported outside probe", node.span)
+            return
+        if builtin.name == "argN" and int(name[3:]) >= _ARGUMENT_REGISTERS:
+            if any(p != "usdt" for p in self.providers):  # USDT arguments are not registers
+                self.report("context", f"x86_64 doesn't support {name}", node.span)
+                return
         if builtin.providers is None or not self.providers:
             return
         wrong = sorted({p for p in self.providers if p not in builtin.providers})
         if wrong:
             allowed = ", ".join(f"'{p}'" for p in sorted(builtin.providers))
             message = f"The {name} builtin can only be used with {allowed} probes"
-            if builtin.provider_hint:
-                message += f" ({builtin.provider_hint})"
-            self.report("context", message, node.span)
+            hints = ()
+            if builtin.provider_hint and (builtin.hint_when is None or builtin.hint_when & set(wrong)):
+                hints = (builtin.provider_hint,)
+            self.report("context", message, node.span, hints=hints)
 
     # ------------------------------------------------------------ macros
 
@@ -290,21 +333,6 @@ class CallChecks(ProbeContext):
 _STRUCTURAL = {"map", "mapentry", "variable", "ident", "type"}
 
 
-def _shape_fits(param: B.Param, arg) -> bool:
-    wants = set(param.accepts)
-    if isinstance(arg, ast.MapRef) and "map" in wants:
-        return True
-    if isinstance(arg, ast.Identifier) and "ident" in wants:
-        return not param.choices or arg.name in param.choices
-    if isinstance(arg, ast.TYPE_NODES):
-        return "type" in wants or "any" in wants
-    if wants <= _STRUCTURAL:
-        return ("mapentry" in wants and isinstance(arg, ast.MapAccess)) or (
-            "variable" in wants and isinstance(arg, ast.Variable)
-        )
-    return True
-
-
 def node_name(node) -> str:
     if isinstance(node, ast.Identifier):
         return node.name
@@ -317,11 +345,15 @@ def _ordinal(index: int) -> str:
     return _ORDINALS[index] if index < len(_ORDINALS) else f"#{index + 1}"
 
 
-def _describe(word: str) -> str:
-    sized = re.fullmatch(r"array\[(\d+)\]", word)
+def _describe(word: str, param: B.Param) -> str:
+    sized = re.fullmatch(r"(array|string)\[(\d+)\]", word)
     if sized:
-        return f"a {sized.group(1)}-byte array"
+        return f"a {sized.group(2)}-byte {sized.group(1)}"
+    if word == "ident" and param.choices:
+        return "one of " + ", ".join(param.choices)
     return {
+        "map": "a map", "mapentry": "a map element", "variable": "a variable", "ident": "a name",
+        "type": "a type",
         "int": "an integer", "string": "a string", "pointer": "a pointer", "array": "an array",
         "tuple": "a tuple", "record": "a record", "inet": "an address", "buffer": "a buffer",
         "ksym": "a kernel symbol", "usym": "a user symbol", "stack": "a stack",

@@ -94,7 +94,8 @@ class SymbolChecks:
             if self.narrows(symbol.declared_type, value, value_node):
                 self.warn(
                     "narrowing", f"Expression of type: {T.as_integer(value)} being cast to type: "
-                    f"{symbol.declared_type}. This may cause unexpected results. Consider an explicit cast.",
+                    f"{symbol.declared_type}. This may cause unexpected results. "
+                    "Use an explicit cast to suppress this warning.",
                     value_node.span,
                 )  # fmt: skip
             elif not self.fits_declared(symbol.declared_type, value, value_node):
@@ -196,9 +197,10 @@ class SymbolChecks:
 
     def map_key(self, access: ast.MapAccess) -> T.Type:
         """The key type of `@m[k1, k2]`: one key, or a tuple of keys."""
+        before = self.errors_found
         types = [self.expr(key) for key in access.keys]
         for key, t in zip(access.keys, types):
-            if isinstance(t, T.Aggregation):
+            if isinstance(t, T.Aggregation) and self.errors_found == before:
                 self.report("map-key", f"{t} cannot be part of a map key", key.span)
         return types[0] if len(types) == 1 else T.Tuple(tuple(types))
 
@@ -228,15 +230,18 @@ class SymbolChecks:
                     related=self._key_site(symbol),
                 )  # fmt: skip
             return
-        if key == T.VOID:
-            return
+        if key != T.VOID:
+            self.check_key_type(symbol, key, access.span)
+
+    def check_key_type(self, symbol: MapSymbol, key: T.Type, span) -> None:
+        """Widen a keyed map's key type to fit `key`, or say they do not fit."""
         before = symbol.key
         if self.symbols.widen_key(symbol, key) is None:
             self.report(
                 "map-key",
-                f"Argument mismatch for {name}: trying to access with arguments: '{key}' "
+                f"Argument mismatch for {symbol.name}: trying to access with arguments: '{key}' "
                 f"when map expects arguments: '{before}'",
-                access.span,
+                span,
                 related=self._key_site(symbol),
             )
 
@@ -263,10 +268,9 @@ class SymbolChecks:
         symbol.read = True
         symbol.uses.append(map_ref.span)
         self.use_map_key(symbol, map_ref, access, writing=False)
-        value = symbol.type
-        if value is None:
-            return self.record(node, T.UNKNOWN)
-        return self.record(node, T.as_integer(value))
+        # An aggregation is read as itself (count_t): where an integer is
+        # wanted, the readable ones convert (T.as_integer).
+        return self.record(node, symbol.type if symbol.type is not None else T.UNKNOWN)
 
     # ------------------------------------------------------- assignments
 

@@ -28,6 +28,7 @@ from .check_calls import CallChecks
 from .check_expressions import ExpressionChecks
 from .check_symbols import SymbolChecks
 from .context import TypeContext
+from .control_flow import first_unreachable, terminates
 from .scopes import Scope, SymbolTable
 
 MAX_PASSES = 8
@@ -65,18 +66,23 @@ class Checker(CallChecks, ExpressionChecks, SymbolChecks):
         self.diagnostics: list[Diagnostic] = []
         self.reporting = False
         self._reported: set[tuple[int, int, str]] = set()
+        # Every error found, reported or not: a check compares it before and
+        # after checking its operands, so as not to pile a second error on
+        # one already found (every pass counts the same way).
+        self.errors_found = 0
         self.macros: dict[str, list[ast.Macro]] = {}
         self.functions: dict[str, ast.Function] = {}
         self.defines: dict[str, T.Type] = {}  # from `#define NAME value`
         self.has_includes = False  # an `#include` may define any macro
         self.max_strlen = options.max_strlen
+        self.stack_mode = "bpftrace"  # from config
         # The walk's position.
         self.scope: Optional[Scope] = None
         self.probe: Optional[ast.Probe] = None
         self.providers: tuple[str, ...] = ()
         self.function: Optional[ast.Function] = None
-        self.returns_seen = 0
         self.loops = 0
+        self.unrolled = 0  # unroll blocks among self.loops: not loops to print()
         self.map_loops = 0  # inside `for ($kv : @map)`, whose body is a callback
         self.args_type: Optional[T.Type] = None
         # Every variable assigned so far in this probe, whatever its block.
@@ -106,6 +112,8 @@ class Checker(CallChecks, ExpressionChecks, SymbolChecks):
             self._reported = reported
 
     def report(self, code: str, message: str, span: Span, *, hints=(), related=(), severity=Severity.ERROR) -> None:
+        if severity == Severity.ERROR:
+            self.errors_found += 1
         if not self.reporting or self.quiet:
             return
         related = list(related)
@@ -166,7 +174,6 @@ class Checker(CallChecks, ExpressionChecks, SymbolChecks):
         self.function = fn
         self.providers = ()
         self.probe_variables = {}
-        self.returns_seen = 0
         self.scope = Scope(fn, None)
         try:
             for param in fn.params:
@@ -179,7 +186,7 @@ class Checker(CallChecks, ExpressionChecks, SymbolChecks):
                 self.references[param.var] = symbol
             self.walk_block(fn.body)
             declared = self.resolve_type(fn.return_type)
-            if not self.returns_seen and not isinstance(declared, (T.Void, T.Unknown)):
+            if not isinstance(declared, (T.Void, T.Unknown)) and not terminates(fn.body, ("return",)):
                 self.report(
                     "return", f"Function {fn.name.text} is of type {declared}, cannot return void",
                     fn.name.span,
@@ -200,6 +207,12 @@ class Checker(CallChecks, ExpressionChecks, SymbolChecks):
             value = self.expr(block.value) if block.value is not None else None
         finally:
             self.scope = outer
+        unreachable = first_unreachable(block)
+        if unreachable is block.value and unreachable is not None:
+            self.warn("unreachable", "Unreachable expression; block type is implicitly none.", unreachable.span)
+            return T.VOID
+        if unreachable is not None:
+            self.warn("unreachable", "Unreachable statement.", unreachable.span)
         return value
 
     def statement(self, stmt) -> None:
@@ -208,7 +221,19 @@ class Checker(CallChecks, ExpressionChecks, SymbolChecks):
             handler(stmt)
 
     def stmt_ExprStmt(self, stmt: ast.ExprStmt) -> None:
-        self.expr(stmt.expr, statement=True)
+        errors = self.errors_found
+        value = self.expr(stmt.expr, statement=True)
+        if self.errors_found == errors and self.discards_value(stmt.expr, value):
+            self.warn("discarded", "Return value discarded.", stmt.expr.span)
+
+    @staticmethod
+    def discards_value(expr, value: T.Type) -> bool:
+        """A value computed for nothing, as bpftrace warns. `++` changes
+        something, and delete()'s result may be ignored (it warns at run
+        time when it fails)."""
+        if isinstance(expr, ast.IncDec) or isinstance(value, T.Void) or T.is_unknown(value):
+            return False
+        return not (isinstance(expr, ast.Call) and expr.name.text == "delete")
 
     def stmt_Discard(self, stmt: ast.Discard) -> None:
         self.expr(stmt.value)
@@ -236,7 +261,11 @@ class Checker(CallChecks, ExpressionChecks, SymbolChecks):
             self.report("unroll", "unroll minimum value is 1", stmt.count.span)
         elif value > 100:
             self.report("unroll", "unroll maximum value is 100", stmt.count.span)
-        self.loop_body(stmt.body)
+        self.unrolled += 1
+        try:
+            self.loop_body(stmt.body)
+        finally:
+            self.unrolled -= 1
 
     def stmt_For(self, stmt: ast.For) -> None:
         if isinstance(stmt.iterable, ast.Range):
@@ -280,7 +309,6 @@ class Checker(CallChecks, ExpressionChecks, SymbolChecks):
             return
         value = self.expr(stmt.value) if stmt.value is not None else None
         if self.function is not None:
-            self.returns_seen += 1
             self.check_return(stmt, value)
             return
         if value is None:

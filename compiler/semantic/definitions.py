@@ -97,12 +97,14 @@ def _shape(macro: ast.Macro) -> tuple[str, ...]:
     return tuple(type(p).__name__ for p in macro.params)
 
 
-def _same_calls(first: tuple[str, ...], second: tuple[str, ...]) -> bool:
-    """Whether two macro signatures accept the same calls: an expression
-    parameter (an Identifier) accepts a variable or a map too."""
-    if len(first) != len(second):
+def _same_calls(existing: tuple[str, ...], new: tuple[str, ...]) -> bool:
+    """Whether the existing definition would take every call the new one is
+    for, as bpftrace decides it: a plain parameter (Identifier) takes
+    anything, `$v` only a variable, `@m` only a map. So `m($v)` then `m(x)`
+    is an overload, but `m(x)` then `m($v)` is a redefinition."""
+    if len(existing) != len(new):
         return False
-    return all(a == b or "Identifier" in (a, b) for a, b in zip(first, second))
+    return all(old == "Identifier" or old == other for old, other in zip(existing, new))
 
 
 def _function(checker, fn: ast.Function) -> None:
@@ -154,7 +156,7 @@ def _config(checker, config: ast.Config) -> None:
             continue
         if key in seen:  # bpftrace takes the last value
             checker.warn(
-                "config", f"Duplicate config variable: {entry.key.text}; the last value is used",
+                "config", f"Duplicate config variable: {entry.key.text}",
                 entry.key.span, related=[Related(seen[key].key.span, "first set here")],
             )  # fmt: skip
         seen[key] = entry
@@ -183,6 +185,8 @@ def _config_value(checker, key: str, entry: ast.ConfigEntry) -> None:
         )  # fmt: skip
     if key == "max_strlen" and kind == "int":
         checker.max_strlen = value.value
+    if key == "stack_mode" and text in choices:
+        checker.stack_mode = text
 
 
 _DEFINE = re.compile(r"#\s*define\s+([A-Za-z_]\w*)(?:\s+(.*))?$", re.S)

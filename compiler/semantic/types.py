@@ -348,7 +348,7 @@ def join(current: Type, new: Type) -> Optional[Type]:
     return None
 
 
-def _join_int(current: Type, new: Type) -> Type:
+def _join_int(current: Type, new: Type) -> Optional[Type]:
     if isinstance(current, Bool) and isinstance(new, Bool):
         return BOOL
     a = current if isinstance(current, Int) else UINT8
@@ -363,7 +363,9 @@ def _join_int(current: Type, new: Type) -> Type:
             return Int(a.bits, True)
         if b.signed and b.bits > a.bits:
             return Int(b.bits, True)
-        return Int(min(bits * 2, 64), True)
+        if bits == 64:  # no signed type holds every uint64
+            return None
+        return Int(bits * 2, True)
     return Int(bits, a.signed, flexible=flexible)
 
 

@@ -20,7 +20,12 @@ USER_PROBES = ("uprobe", "uretprobe", "usdt")
 SYMBOL = re.compile(r"[a-zA-Z0-9./_-]+\Z")
 SYMBOL_PATTERN = "^[a-zA-Z0-9./_-]+$"
 
-ADDRESS = Param("addr", ("int", "array[4]", "array[16]"), doc="an IPv4 integer, or 4 or 16 bytes")
+# Any array gets through, so that _ntop_rule can say what size it wants; a
+# char[4] or char[16] field is a string, and bpftrace takes those too.
+ADDRESS = Param(
+    "addr", ("int", "array", "string[4]", "string[16]"), doc="an IPv4 integer, or 4 or 16 bytes",
+    wanted="an integer or a 4-byte array or a 16-byte array", label="int|uint8[4]|uint8[16]",
+)  # fmt: skip
 FAMILY = Param("af", ("int",), doc="AF_INET (2) or AF_INET6 (10)")
 CODE_ADDRESS = Param("addr", ("int", "pointer"), doc="an instruction or function address")
 SYMBOL_NAME = Param("name", ("string",), literal=True, doc="a symbol name")
@@ -79,6 +84,22 @@ def _address_space_rule(user: bool):
         return T.Pointer(arg.target, user) if isinstance(arg, T.Pointer) else arg
 
     return rule
+
+
+# The saved registers of x86_64's pt_regs, by the names reg() takes; "pc" is
+# the portable name for "ip".
+X86_64_REGISTERS = frozenset(
+    "r15 r14 r13 r12 bp bx r11 r10 r9 r8 ax cx dx si di orig_rax ip pc cs flags sp ss".split()
+)
+
+
+def _reg_rule(call: CallInfo):
+    name = call.args[0].value
+    if isinstance(name, bytes):
+        text = name.decode("utf-8", "replace")
+        if text not in X86_64_REGISTERS:
+            return f"'{text}' is not a valid register on this architecture (x86_64)"
+    return T.UINT64
 
 
 def _bswap_rule(call: CallInfo):
@@ -205,7 +226,7 @@ interval:s:1 { $rq = (struct rq *)percpu_kaddr("runqueues", 0); if ($rq != 0) { 
     ),
     function(
         "reg",
-        Signature((REGISTER,), T.UINT64),
+        Signature((REGISTER,), _reg_rule),
         providers=REGISTERS,
         provider_hint="only probes with saved registers have them",
         doc="""The value of a register saved when the probe fired. Valid names
@@ -294,7 +315,7 @@ fentry:napi_gro_receive { @errors[skboutput("rx.pcap", args.skb, args.skb.len, 0
     ),
     function(
         "socket_cookie",
-        Signature((Param("sk", ("pointer",), doc="a `struct sock *`"),), _socket_cookie_rule),
+        Signature((Param("sk", ("any",), doc="a `struct sock *`"),), _socket_cookie_rule),
         providers=TRACING,
         since="0.24",
         doc="""The kernel's unique cookie for a socket, created on first use;

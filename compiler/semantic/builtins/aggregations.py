@@ -19,6 +19,8 @@ def _signed_rule(kind: str):
 
 def _lhist_rule(call: CallInfo):
     low, high, step = (a.value for a in call.args[1:4])
+    if isinstance(low, int) and low < 0:
+        return "lhist: invalid min value (must be non-negative literal)"
     if not all(isinstance(v, int) for v in (low, high, step)):
         return T.Aggregation("lhist")
     if step < 1:

@@ -8,7 +8,9 @@ from .schema import ASYNC, MAP_FIRST, STATEMENT, CallInfo, Param, Signature, fun
 
 MAP = Param("map", ("map",), doc="a map, written by name without a key: `@m`")
 KEY = Param("key", ("any",), doc="a key of the map; a tuple for a multi-key map")
-SCALAR_OR_ENTRY = Param("map", ("map", "mapentry"), doc="a scalar `@m`, or (deprecated) `@m[key]`")
+SCALAR_OR_ENTRY = Param(
+    "map", ("map", "mapentry"), doc="a scalar `@m`, or (deprecated) `@m[key]`", wanted="a map"
+)
 RESULT = Param("result", ("variable",), doc="a scratch variable that receives the value")
 MAP_OR_STACK = Param("of", ("map", "stack"), doc="a keyed map, or a kstack/ustack value")
 VALUE = Param("value", ("any",), doc="any printable value, e.g. `@m[k]`, a tuple or a struct")

@@ -13,6 +13,7 @@ can both test an argument and say what it wanted:
     string     a string value
     pointer    a pointer
     array      an array of any element type; array[N] an array of N bytes
+    string[N]  a string of exactly N bytes (a char[N] field)
     map        a bare map (`@m`), no key
     mapentry   a map with a key (`@m[k]`)
     variable   a scratch variable (`$v`)
@@ -48,10 +49,15 @@ class Param:
     literal: bool = False  # must be written as a literal
     choices: tuple[str, ...] = ()  # for `ident` parameters
     doc: str = ""
+    # What an error message says the parameter wants, when the words of
+    # `accepts` would say it badly ("an integer or a 4-byte array...").
+    wanted: str = ""
+    # How signature help shows its kinds, when not just `accepts` joined.
+    label: str = ""
 
     def describe(self) -> str:
         """The parameter as signature help shows it: `int|uint8[4] addr`."""
-        kinds = "|".join(self.accepts)
+        kinds = self.label or "|".join(self.accepts)
         return f"{kinds} {self.name}" if kinds != "any" else self.name
 
 
@@ -112,8 +118,10 @@ class Builtin:
     aliases: tuple[str, ...] = ()
     # Canonical providers it may be used in; None means anywhere.
     providers: Optional[frozenset[str]] = None
-    # Said after "can only be used with ... probes" when misused.
+    # A hint given with "can only be used with ... probes": always, or only
+    # when the probe it is misused in is one of `hint_when`.
     provider_hint: str = ""
+    hint_when: Optional[frozenset[str]] = None
     flags: frozenset[str] = frozenset()
     since: str = ""  # the bpftrace version that added it, when later than 0.17
 
@@ -139,7 +147,7 @@ def variable(name: str, returns, doc: str, **options) -> Builtin:
 
 
 def _frozen(options: dict) -> dict:
-    for key in ("providers", "flags"):
+    for key in ("providers", "flags", "hint_when"):
         if key in options and options[key] is not None:
             options[key] = frozenset(options[key])
     return options

@@ -341,6 +341,7 @@ kprobe:vfs_* { @calls[func] = count(); }
         Signature((), _retval_rule),
         providers=("kretprobe", "uretprobe", "fexit"),
         provider_hint="in a tracepoint, read the return value from args.ret",
+        hint_when=("tracepoint",),
         doc="""The value the traced function returned: a `uint64` in kretprobe
 and uretprobe, the function's own type in fexit. Not allowed in `for` bodies.
 
@@ -353,6 +354,7 @@ kretprobe:vfs_read { @bytes = hist(retval); }
         Signature((), T.UINT64),
         providers=("kprobe", "uprobe", "usdt", "rawtracepoint"),
         provider_hint="tracepoints and fentry/fexit name their arguments: use args.NAME",
+        hint_when=("tracepoint", "fentry", "fexit"),
         doc="""`arg0`, `arg1`, ...: the traced function's arguments as raw
 `uint64` values from the registers (six on x86_64; usdt probes may have up to
 255). Cast them to what they are. Not allowed in `for` bodies.
@@ -378,6 +380,7 @@ uprobe:/bin/app:func { printf("%d\\n", *(uint64 *)(reg("sp") + 8)); }
         Signature((), T.UNKNOWN),
         providers=("tracepoint", "rawtracepoint", "fentry", "fexit", "uprobe"),
         provider_hint="in kprobes and usdt probes, use arg0, arg1, ...",
+        hint_when=("kprobe", "kretprobe", "usdt"),
         doc="""The probe's arguments as one struct, with fields named after the
 tracepoint's fields or the function's parameters (uprobes need DWARF). Read
 one with `args.name` or print all with `print(args)`; `bpftrace -lv` lists
@@ -392,6 +395,7 @@ tracepoint:syscalls:sys_enter_openat { printf("%s %s\\n", comm, str(args.filenam
         Signature((), _ctx_rule),
         providers=KPROBE_LIKE + PERF_EVENT + ("iter",),
         provider_hint="in a tracepoint, use args instead",
+        hint_when=("tracepoint",),
         doc="""A pointer to the probe's raw context: `struct pt_regs *` in
 kprobes and uprobes, `struct bpf_perf_event_data *` in perf-event probes and
 `struct bpf_iter__NAME *` in iterators, where it is the way to the data.
