@@ -117,9 +117,12 @@ def _end_of_program(checker: Checker) -> None:
     for symbol in checker.symbols.variables.values():
         if symbol.declared and not symbol.assigned and symbol.origin is not None:
             checker.warn("unassigned", f"Variable {symbol.name} was never assigned to.", symbol.origin)
-        elif symbol.definitions and not symbol.uses and symbol.origin is not None:
+        elif symbol.definitions and not symbol.uses and symbol.origin is not None and not _meant_unused(symbol.name):
             checker.warn("unused", f"Unused variable: {symbol.name}", symbol.origin,
                          hints=("assign it to `_` to discard a value on purpose",))  # fmt: skip
 
 
-
+def _meant_unused(name: str) -> bool:
+    """`$_tmp`, `$ignore`: names that say the value is kept on purpose
+    (bpftrace's own tools write `$ignore = delete(...)`)."""
+    return name.startswith("$_") or name.startswith("$ignore")

@@ -68,7 +68,9 @@ class SymbolChecks:
             symbol.origin = target.span
             self.scope.variables[name] = symbol
             if not self.frames:
-                self.probe_variables.setdefault(name, symbol)
+                others = self.probe_variables.setdefault(name, [])
+                if symbol not in others:
+                    others.append(symbol)
         symbol.assigned = True
         symbol.definitions.append(target.span)
         self.references[target] = symbol
@@ -111,7 +113,8 @@ class SymbolChecks:
             self.record(target, symbol.type or T.UNKNOWN)
             return
         before = symbol.type
-        if self.symbols.widen(symbol, value) is None:
+        joined = self.symbols.widen(symbol, value)
+        if joined is None or self.literal_outgrows(joined, value_node):
             self.report(
                 "type-mismatch",
                 f"Type mismatch for {name}: trying to assign value of type '{value}' "
@@ -157,7 +160,10 @@ class SymbolChecks:
     def read_variable(self, node: ast.Variable) -> T.Type:
         symbol = self.variable_symbol(node.name)
         if symbol is None:
-            inner = None if self.frames else self.probe_variables.get(node.name)
+            assigned_inside = [] if self.frames else self.probe_variables.get(node.name, [])
+            inner = assigned_inside[0] if assigned_inside else None
+            for other in assigned_inside[1:]:  # e.g. in both branches of an if: all meant as one
+                other.uses.append(node.span)
             if inner is not None:
                 # Assigned in an inner block only: bpftrace before 0.22 scoped
                 # variables to the probe, and old scripts rely on that.
@@ -231,12 +237,19 @@ class SymbolChecks:
                 )  # fmt: skip
             return
         if key != T.VOID:
-            self.check_key_type(symbol, key, access.span)
+            self.check_key_type(symbol, key, access.span, access.keys[0] if len(access.keys) == 1 else None)
 
-    def check_key_type(self, symbol: MapSymbol, key: T.Type, span) -> None:
+    def literal_outgrows(self, slot: T.Type, value_node) -> bool:
+        """An integer literal that the slot's joined type cannot hold: -1
+        and 2**63 promote to int64, which 2**63 does not fit."""
+        value = self.constant(value_node)
+        return isinstance(slot, T.Int) and isinstance(value, int) and not isinstance(value, bool) and not slot.fits(value)
+
+    def check_key_type(self, symbol: MapSymbol, key: T.Type, span, key_node=None) -> None:
         """Widen a keyed map's key type to fit `key`, or say they do not fit."""
         before = symbol.key
-        if self.symbols.widen_key(symbol, key) is None:
+        joined = self.symbols.widen_key(symbol, key)
+        if joined is None or (key_node is not None and self.literal_outgrows(joined, key_node)):
             self.report(
                 "map-key",
                 f"Argument mismatch for {symbol.name}: trying to access with arguments: '{key}' "
@@ -251,7 +264,8 @@ class SymbolChecks:
         before = symbol.type
         if symbol.value_site is None:
             symbol.value_site = site.span
-        if self.symbols.widen(symbol, value) is None:
+        joined = self.symbols.widen(symbol, value)
+        if joined is None or self.literal_outgrows(joined, value_node):
             self.report(
                 "type-mismatch",
                 f"Type mismatch for {symbol.name}: trying to assign value of type '{value}' "

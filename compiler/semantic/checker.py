@@ -86,7 +86,7 @@ class Checker(CallChecks, ExpressionChecks, SymbolChecks):
         self.map_loops = 0  # inside `for ($kv : @map)`, whose body is a callback
         self.args_type: Optional[T.Type] = None
         # Every variable assigned so far in this probe, whatever its block.
-        self.probe_variables: dict[str, object] = {}
+        self.probe_variables: dict[str, list] = {}
         self.frames: list[MacroFrame] = []
         self.quiet = 0  # >0 inside a probe whose header did not parse
 

@@ -348,7 +348,7 @@ def join(current: Type, new: Type) -> Optional[Type]:
     return None
 
 
-def _join_int(current: Type, new: Type) -> Optional[Type]:
+def _join_int(current: Type, new: Type) -> Type:
     if isinstance(current, Bool) and isinstance(new, Bool):
         return BOOL
     a = current if isinstance(current, Int) else UINT8
@@ -363,9 +363,9 @@ def _join_int(current: Type, new: Type) -> Optional[Type]:
             return Int(a.bits, True)
         if b.signed and b.bits > a.bits:
             return Int(b.bits, True)
-        if bits == 64:  # no signed type holds every uint64
-            return None
-        return Int(bits * 2, True)
+        # Two 64-bit integers of opposite sign end as int64, as in bpftrace
+        # (whose cast check then warns).
+        return Int(min(bits * 2, 64), True)
     return Int(bits, a.signed, flexible=flexible)
 
 
