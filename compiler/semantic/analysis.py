@@ -62,24 +62,49 @@ def analyse(
 ) -> Analysis:
     parsed = text if isinstance(text, ParseResult) else parse(text, name)
     facts = facts if facts is not None else NoFacts()
-    diagnostics = list(parsed.diagnostics)
-    checker = Checker(parsed.program, parsed.source, facts, Options(unsafe=unsafe))
-    try:
-        diagnostics.extend(_attach_point_checks(parsed.program, facts, unsafe))
-        checker.run()
-        _end_of_program(checker)
-    except RecursionError:
-        diagnostics.append(error("nesting", "program is nested too deeply to analyse", Span(0, 0)))
-    except Exception as exc:  # a bug in a pass must not take the editor down
-        where = traceback.extract_tb(exc.__traceback__)[-1]
-        message = f"internal error in the analyser: {type(exc).__name__}: {exc} ({where.name}:{where.lineno})"
-        diagnostics.append(error("internal-error", message, Span(0, 0)))
-    diagnostics.extend(checker.diagnostics)
+    run = _Run(parsed.program, facts, unsafe, Checker(parsed.program, parsed.source, facts, Options(unsafe=unsafe)))
+    for run_pass in PASSES:
+        try:
+            run_pass(run)
+        except RecursionError:
+            run.diagnostics.append(error("nesting", "program is nested too deeply to analyse", Span(0, 0)))
+        except Exception as exc:  # a bug in a pass must not take the editor down
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            message = f"internal error in the analyser: {type(exc).__name__}: {exc} ({where.name}:{where.lineno})"
+            run.diagnostics.append(error("internal-error", message, Span(0, 0)))
+    checker = run.checker
+    diagnostics = list(parsed.diagnostics) + run.diagnostics + checker.diagnostics
     return Analysis(parsed, diagnostics, checker.types, checker.references, checker.symbols.all())
 
 
-def _attach_point_checks(program: ast.Program, facts: KernelFacts, unsafe: bool) -> list[Diagnostic]:
-    return check_probes(program.probes, facts, unsafe=unsafe, missing_probes=_missing_probes(program))
+@dataclass
+class _Run:
+    """What the passes share."""
+
+    program: ast.Program
+    facts: KernelFacts
+    unsafe: bool
+    checker: Checker
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def _attach_points(run: _Run) -> None:
+    run.diagnostics.extend(
+        check_probes(run.program.probes, run.facts, unsafe=run.unsafe, missing_probes=_missing_probes(run.program))
+    )
+
+
+def _names_and_types(run: _Run) -> None:
+    run.checker.run()
+
+
+def _whole_symbols(run: _Run) -> None:
+    _end_of_program(run.checker)
+
+
+# The passes, in the order the module docstring gives (definitions are the
+# checker's first step).
+PASSES = (_attach_points, _names_and_types, _whole_symbols)
 
 
 def _missing_probes(program: ast.Program) -> str:
