@@ -27,6 +27,7 @@ from . import types as T
 from .check_calls import CallChecks
 from .check_expressions import ExpressionChecks
 from .check_symbols import SymbolChecks
+from .check_types import TypeChecks
 from .context import TypeContext
 from .control_flow import first_unreachable, terminates
 from .scopes import Scope, SymbolTable
@@ -53,7 +54,7 @@ class MacroFrame:
     caller_scope: Optional[Scope]
 
 
-class Checker(CallChecks, ExpressionChecks, SymbolChecks):
+class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks):
     def __init__(self, program: ast.Program, source: SourceText, facts: KernelFacts, options: Options):
         self.program = program
         self.source = source

@@ -11,13 +11,13 @@ import re
 from functools import lru_cache
 from typing import Optional
 
-from . import addresses, aggregations, maps, output, strings, variables
+from . import addresses, aggregations, maps, output, probe_values, strings, variables
 from .schema import (  # noqa: F401  (re-exported for consumers)
     AGGREGATION, ASYNC, COMPILE_TIME, DEPRECATED, MAP_FIRST, STATEMENT, UNSAFE, UNSTABLE,
     Arg, Builtin, CallInfo, Param, Signature,
 )  # fmt: skip
 
-_MODULES = [variables, aggregations, maps, output, strings, addresses]
+_MODULES = [variables, probe_values, aggregations, maps, output, strings, addresses]
 # `arg0`, `arg1`, ... all share the entry named "argN"; likewise sargN.
 _NUMBERED = re.compile(r"(s?arg)[0-9]+\Z")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from .. import types as T
 from .schema import ASYNC, COMPILE_TIME, UNSTABLE, Builtin, CallInfo, Param, Signature, function
-from .variables import stack_signatures, variable
+from .probe_values import stack_signatures
+from .variables import variable
 
 BUFFER_HEADER = 4  # the length word in front of a buf() event
 STRINGISH = ("string", "pointer", "array")  # strings, char pointers, char arrays
