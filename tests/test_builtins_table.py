@@ -15,7 +15,9 @@ from compiler.semantic.builtins import (
     ASYNC, COMPILE_TIME, DEPRECATED, MAP_FIRST, STATEMENT, UNSAFE, UNSTABLE,
     Arg, CallInfo, _MODULES, all_builtins, lookup,
 )  # fmt: skip
+from compiler.semantic.analysis import analyse
 from compiler.syntax import ast, parse
+from compiler.kernel.facts import NoFacts
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = re.compile(r"^```(?:bpftrace)?\n.+?\n```$", re.MULTILINE | re.DOTALL)
@@ -65,6 +67,18 @@ def test_examples_parse(entry) -> None:
     for example in EXAMPLE.findall(entry.doc):
         code = example.strip("`").removeprefix("bpftrace").strip("\n")
         assert parse(code).diagnostics == [], f"{entry.name}'s example: {code}"
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
+def test_examples_check_without_errors(entry) -> None:
+    # Without kernel facts: the fields and probes they use are unknown, not wrong.
+    for example in EXAMPLE.findall(entry.doc):
+        code = example.strip("`").removeprefix("bpftrace").strip("\n")
+        config = "config = { unstable_tseries = enable; unstable_dw_ustack = enable }\n"
+        if ("tseries" in code or "dw_ustack" in code) and "config" not in code:
+            code = config + code
+        errors = [str(d) for d in analyse(code, NoFacts(), unsafe=True).diagnostics if d.is_error]
+        assert errors == [], f"{entry.name}'s example: {code}"
 
 
 def test_names_and_aliases_are_unique() -> None:

@@ -49,6 +49,8 @@ class CallChecks(CallRules, ProbeContext):
             return self.defines[name]
         if self.has_includes and any(c.isupper() for c in name):
             return T.UNKNOWN  # most likely a macro from an included header
+        if self.has_imports and builtin is None:
+            return T.UNKNOWN  # perhaps a macro of an imported file
         if builtin is not None:
             self.report("call", f"{name}() requires at least {builtin.min_args} argument"
                         f"{'s' * (builtin.min_args != 1)}, so it must be called", node.span)  # fmt: skip
@@ -74,7 +76,15 @@ class CallChecks(CallRules, ProbeContext):
         builtin = B.lookup(name)
         if builtin is None:
             for arg in node.args:
+                if self.has_imports and isinstance(arg, ast.MapRef):
+                    # An imported macro may assign the map it is given.
+                    symbol = self.map_symbol(arg)
+                    symbol.read = symbol.written = True
+                    symbol.uses.append(arg.span)
+                    continue
                 self.type_or_expr(arg) if isinstance(arg, ast.TYPE_NODES) else self.expr(arg)
+            if self.has_imports:
+                return T.UNKNOWN  # perhaps a macro or fn of an imported file
             known = [b.name for b in B.all_builtins()] + list(self.macros) + list(self.functions)
             self.report("unknown-function", f"Unknown function: '{name}'", node.name.span,
                         hints=self.suggest(name, known))  # fmt: skip

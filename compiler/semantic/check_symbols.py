@@ -133,12 +133,13 @@ class SymbolChecks:
         return builtin is not None and builtin.has(B.AGGREGATION)
 
     def narrows(self, declared: T.Type, value: T.Type, value_node) -> bool:
-        """An integer, not a literal, wider than the declared integer type:
-        bpftrace casts it, with a warning."""
+        """An integer, not a literal, that does not fit the declared integer
+        type (wider, or signed into unsigned): bpftrace casts it, with a
+        warning."""
         value = T.as_integer(value)
         return (
             isinstance(declared, T.Int) and isinstance(value, T.Int)
-            and self.constant(value_node) is None and value.bits > declared.bits
+            and self.constant(value_node) is None and not T.fits_into(value, declared)
         )  # fmt: skip
 
     def fits_declared(self, declared: T.Type, value: T.Type, value_node) -> bool:
@@ -146,12 +147,8 @@ class SymbolChecks:
             return True
         if isinstance(declared, T.Int) and T.is_integer(value):
             literal = self.constant(value_node)
-            if literal is not None:
-                return declared.fits(literal)
-            value = T.as_integer(value)
-            if isinstance(value, T.Bool):
-                return True
-            return value.bits <= declared.bits and (declared.signed or not value.signed or value.flexible)
+            # Any other integer is cast (see narrows()).
+            return literal is None or declared.fits(literal)
         if isinstance(declared, T.String) and isinstance(value, T.String):
             return declared.length == 0 or value.length <= declared.length
         joined = T.join(declared, value)

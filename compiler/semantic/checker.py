@@ -75,6 +75,7 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks):
         self.functions: dict[str, ast.Function] = {}
         self.defines: dict[str, T.Type] = {}  # from `#define NAME value`
         self.has_includes = False  # an `#include` may define any macro
+        self.has_imports = False  # an `import "x.bt"` may define macros and fns
         self.max_strlen = options.max_strlen
         self.stack_mode = "bpftrace"  # from config
         # The walk's position.

@@ -66,6 +66,10 @@ def collect(checker) -> None:
                 _c_definition(checker, item)
             elif kind == "CPreprocessor":
                 _preprocessor(checker, item)
+            elif kind == "Import":
+                # We do not read the imported file (the analyser reads no
+                # files), so a name it may define is not an error.
+                checker.has_imports = True
     finally:
         checker.reporting = False
 

@@ -274,6 +274,15 @@ def is_integer(t: Type) -> bool:
     return isinstance(t, (Int, Bool)) or (isinstance(t, Aggregation) and t.readable)
 
 
+def fits_into(value: Int, target: Int) -> bool:
+    """Whether every value of one integer type fits another: the same sign
+    (or a sign-flexible literal) and no wider, or unsigned into a strictly
+    wider signed type. Signed never fits unsigned."""
+    if value.signed == target.signed or value.flexible:
+        return value.bits <= target.bits
+    return not value.signed and value.bits < target.bits
+
+
 def as_integer(t: Type) -> Type:
     """The integer a value reads as (a count map reads as uint64, ...)."""
     if isinstance(t, Aggregation) and t.readable:

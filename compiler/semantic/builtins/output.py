@@ -124,7 +124,7 @@ not when the probe fired; use `strftime()` for the latter.
 
 ```
 tracepoint:syscalls:sys_enter_openat { @opens = count(); }
-interval:s:1 { time("%H:%M:%S "); printf("%d opens\\n", @opens); clear(@opens); }
+interval:s:1 { time("%H:%M:%S "); printf("%d opens\\n", (uint64)@opens); clear(@opens); }
 ```""",
     ),
     function(
