@@ -31,3 +31,8 @@ if [ ! -e "$stamp" ]; then
     rm -f .venv/.installed-*
     touch "$stamp"
 fi
+
+# Byte-compile our own modules, so that the first run, and every run where
+# PYTHONDONTWRITEBYTECODE is set, does not compile them again (about 70 ms
+# of btc's and btls's start).
+.venv/bin/python -m compileall -q compiler btls >/dev/null
