@@ -112,16 +112,7 @@ class SymbolChecks:
                 self.symbols.widen(symbol, value)
             self.record(target, symbol.type or T.UNKNOWN)
             return
-        before = symbol.type
-        joined = self.symbols.widen(symbol, value)
-        if joined is None or self.literal_outgrows(joined, value_node):
-            self.report(
-                "type-mismatch",
-                f"Type mismatch for {name}: trying to assign value of type '{value}' "
-                f"when variable already has a type '{before}'",
-                value_node.span,
-                related=self._first_site(symbol),
-            )
+        self.widen_value(symbol, value, value_node, "variable", self._first_site(symbol))
         self.record(target, symbol.type or T.UNKNOWN)
 
     def is_aggregation_call(self, node) -> bool:
@@ -258,19 +249,24 @@ class SymbolChecks:
     def store_map(self, symbol: MapSymbol, value: T.Type, value_node, site) -> None:
         symbol.written = True
         symbol.definitions.append(site.span)
-        before = symbol.type
         if symbol.value_site is None:
             symbol.value_site = site.span
+        first = symbol.value_site != site.span
+        related = [Related(symbol.value_site, f"{symbol.name} was first assigned here")] if first else ()
+        self.widen_value(symbol, value, value_node, "map", related)
+
+    def widen_value(self, symbol, value: T.Type, value_node, kind: str, related) -> None:
+        """Widen a variable's or map's value type to hold `value`, or say
+        that it cannot."""
+        before = symbol.type
         joined = self.symbols.widen(symbol, value)
         if joined is None or self.literal_outgrows(joined, value_node):
             self.report(
                 "type-mismatch",
                 f"Type mismatch for {symbol.name}: trying to assign value of type '{value}' "
-                f"when map already has a type '{before}'",
+                f"when {kind} already has a type '{before}'",
                 value_node.span,
-                related=[Related(symbol.value_site, f"{symbol.name} was first assigned here")]
-                if symbol.value_site and symbol.value_site != site.span
-                else (),
+                related=related,
             )
 
     def read_map(self, node, access: Optional[ast.MapAccess]) -> T.Type:
