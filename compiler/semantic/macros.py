@@ -72,12 +72,7 @@ def _bind(checker, macro: ast.Macro, node, args: list):
     for param, arg in zip(macro.params, args):
         if isinstance(param, ast.Variable):
             if not isinstance(arg, ast.Variable):
-                got = "a map" if isinstance(arg, ast.MapRef) else "an expression"
-                checker.argument_type(arg)  # still a use of whatever was passed
-                checker.report(
-                    "macro", f"Mismatched arg. {macro.name.text}() expects a variable for arg "
-                    f"{param.name} but got {got}.", arg.span,
-                )  # fmt: skip
+                _mismatched(checker, macro, param, arg, "a variable")
                 ok = False
                 continue
             symbol = checker.variable_symbol(arg.name)
@@ -89,12 +84,7 @@ def _bind(checker, macro: ast.Macro, node, args: list):
             frame.variables[param.name] = symbol
         elif isinstance(param, ast.MapRef):
             if not isinstance(arg, ast.MapRef):
-                got = "a variable" if isinstance(arg, ast.Variable) else "an expression"
-                checker.argument_type(arg)  # still a use of whatever was passed
-                checker.report(
-                    "macro", f"Mismatched arg. {macro.name.text}() expects a map for arg "
-                    f"{param.name} but got {got}.", arg.span,
-                )  # fmt: skip
+                _mismatched(checker, macro, param, arg, "a map")
                 ok = False
                 continue
             frame.maps[param.name] = checker.map_name(arg.name)
@@ -103,6 +93,15 @@ def _bind(checker, macro: ast.Macro, node, args: list):
             frame.idents[param.name] = checker.argument_type(arg)
             frame.ident_nodes[param.name] = checker.substituted(arg)
     return frame if ok else None
+
+
+def _mismatched(checker, macro: ast.Macro, param, arg, wanted: str) -> None:
+    got = "a map" if isinstance(arg, ast.MapRef) else "a variable" if isinstance(arg, ast.Variable) else "an expression"
+    checker.argument_type(arg)  # still a use of whatever was passed
+    checker.report(
+        "macro", f"Mismatched arg. {macro.name.text}() expects {wanted} for arg {param.name} but got {got}.",
+        arg.span,
+    )  # fmt: skip
 
 
 def _as_call(node) -> ast.Call:
