@@ -120,6 +120,10 @@ class CallChecks(CallRules, ProbeContext):
         if self.errors_found > errors:  # the rule would only repeat what is wrong
             return special or T.UNKNOWN
         self.call_rules(name, node, args, checked)
+        if name == "find" and len(args) == 3 and isinstance(args[2], ast.Variable) and checked[0].type:
+            symbol = self.variable_symbol(args[2].name)
+            if symbol is not None and not T.mentions_unknown(checked[0].type):
+                self.symbols.widen(symbol, T.as_integer(checked[0].type))  # the value it finds
         info = B.CallInfo(tuple(checked), self.providers[0] if self.providers else None, self.max_strlen)
         result = signature.returns(info) if callable(signature.returns) else signature.returns
         if isinstance(result, str):

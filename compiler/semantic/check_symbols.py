@@ -172,6 +172,8 @@ class SymbolChecks:
         symbol.uses.append(node.span)
         if symbol.declared and not symbol.assigned:
             self.warn("unassigned", f"Variable used before it was assigned: {node.name}", node.span)
+            if symbol.type is None:  # and nothing anywhere gives it one
+                self.report("untyped-variable", "Could not resolve the type of this variable", node.span)
         return self.record(node, symbol.type or T.UNKNOWN)
 
     def visible_variables(self) -> list[str]:
@@ -194,8 +196,12 @@ class SymbolChecks:
         before = self.errors_found
         types = [self.expr(key) for key in access.keys]
         for key, t in zip(access.keys, types):
-            if isinstance(t, T.Aggregation) and self.errors_found == before:
+            if self.errors_found != before:
+                break
+            if isinstance(t, T.Aggregation):
                 self.report("map-key", f"{t} cannot be part of a map key", key.span)
+            elif isinstance(t, T.Void):
+                self.report("map-key", "Invalid map key type: void", key.span)
         return types[0] if len(types) == 1 else T.Tuple(tuple(types))
 
     def use_map_key(self, symbol: MapSymbol, map_ref: ast.MapRef, access: Optional[ast.MapAccess], writing: bool) -> None:
