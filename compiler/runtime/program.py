@@ -22,7 +22,9 @@ from .typecodec import type_from_json, type_to_json
 
 # Names of the maps every program has.
 RINGBUF_MAP = "ringbuf"
-LOST_EVENTS_MAP = "lost_events"  # per-CPU u64 counter of records the ring buffer dropped
+# A u64 global in .bss counting records the ring buffer had no room for;
+# read it from libbpf's ".bss" internal map, at offset 0.
+LOST_EVENTS_MAP = "lost_events"
 
 
 @dataclass(frozen=True)

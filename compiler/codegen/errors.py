@@ -1,0 +1,9 @@
+"""Errors of the code generator."""
+
+from __future__ import annotations
+
+
+class CodegenError(Exception):
+    """The program cannot be turned into a BPF object (too much stack, an
+    unknown helper, a map the kernel would refuse). The message is one
+    sentence meant for the user; the CLI prints it as `ERROR: <message>`."""

@@ -1,0 +1,187 @@
+"""Builtin calls and builtin variables to IR.
+
+Every builtin the backend can lower has one method here or in a sibling
+(lower_output.py, lower_aggregations.py), found by the builtins table's
+name: `b_<name>`. `SUPPORTED` lists them, and a test checks that each is a
+real entry of the table (compiler.semantic.builtins), so the table stays
+the one place a builtin is declared.
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+
+from ..semantic import builtins as B
+from ..semantic import types as T
+from ..syntax import ast
+from .errors import CodegenError
+from .lower_aggregations import AggregationLowering
+from .lower_output import OutputLowering
+from .values import I32, I64, PTR, Value, i64
+
+TASK_COMM_LEN = 16
+
+
+class CallLowering(OutputLowering, AggregationLowering):
+    def x_Identifier(self, node: ast.Identifier) -> Value:
+        if node.name == "args":
+            raise CodegenError("args as a whole value is not supported by the backend yet", node)
+        return self.builtin(node.name, node, [], statement=False)
+
+    def x_Call(self, node: ast.Call, *, statement: bool = False) -> Value:
+        return self.builtin(node.name.text, node, node.args, statement=statement)
+
+    def builtin(self, name: str, node, args: list, *, statement: bool) -> Value:
+        entry = B.lookup(name)
+        if entry is None:
+            raise CodegenError(f"{name}() (a macro or fn) is not supported by the backend yet", node)
+        method = getattr(self, "b_" + entry.name, None)
+        if method is None:
+            raise CodegenError(f"{entry.name} is not supported by the backend yet", node)
+        return method(node, args)
+
+    def helper(self, name: str, args: list, returns=I64) -> ir.Value:
+        return self.unit.module.call_helper(self.builder, name, returns, args)
+
+    # ------------------------------------------------- task and time
+
+    def b_pid(self, node, args) -> Value:
+        return Value(T.UINT32, scalar=self.builder.lshr(self.helper("get_current_pid_tgid", []), i64(32)))
+
+    def b_tid(self, node, args) -> Value:
+        return Value(T.UINT32, scalar=self.builder.and_(self.helper("get_current_pid_tgid", []), i64(0xFFFFFFFF)))
+
+    def b_uid(self, node, args) -> Value:
+        return Value(T.UINT32, scalar=self.builder.and_(self.helper("get_current_uid_gid", []), i64(0xFFFFFFFF)))
+
+    def b_gid(self, node, args) -> Value:
+        return Value(T.UINT32, scalar=self.builder.lshr(self.helper("get_current_uid_gid", []), i64(32)))
+
+    def b_cpu(self, node, args) -> Value:
+        return Value(T.UINT32, scalar=self.helper("get_smp_processor_id", []))
+
+    def b_numaid(self, node, args) -> Value:
+        return Value(T.UINT32, scalar=self.helper("get_numa_node_id", []))
+
+    def b_rand(self, node, args) -> Value:
+        return Value(T.UINT32, scalar=self.helper("get_prandom_u32", []))
+
+    def b_cgroup(self, node, args) -> Value:
+        return Value(T.UINT64, scalar=self.helper("get_current_cgroup_id", []))
+
+    def b_curtask(self, node, args) -> Value:
+        return Value(self.unit.type_of(node), scalar=self.helper("get_current_task", []))
+
+    def b_jiffies(self, node, args) -> Value:
+        return Value(T.UINT64, scalar=self.helper("jiffies64", []))
+
+    def b_nsecs(self, node, args) -> Value:
+        clock = args[0].name if args and isinstance(args[0], ast.Identifier) else "monotonic"
+        helper = {"monotonic": "ktime_get_ns", "boot": "ktime_get_boot_ns", "tai": "ktime_get_tai_ns"}.get(clock)
+        if helper is None:
+            raise CodegenError(f"nsecs({clock}) is not supported by the backend yet", node)
+        return Value(T.UINT64, scalar=self.helper(helper, []))
+
+    def b_comm(self, node, args) -> Value:
+        if args:
+            raise CodegenError("comm() of another task is not supported by the backend yet", node)
+        ptr = self.fn.temp(TASK_COMM_LEN)
+        self.fn.zero(ptr, TASK_COMM_LEN)
+        self.helper("get_current_comm", [ptr, i64(TASK_COMM_LEN)])
+        return Value(T.String(TASK_COMM_LEN), ptr=ptr)
+
+    def b_probe(self, node, args) -> Value:
+        return self.string_constant(self.fn.target.name.encode())
+
+    # --------------------------------- writing straight into memory
+
+    def into_Identifier(self, node: ast.Identifier, ptr: ir.Value, t: T.Type) -> bool:
+        if node.name == "comm":
+            return self.comm_into(ptr, t)
+        return False
+
+    def into_Call(self, node: ast.Call, ptr: ir.Value, t: T.Type) -> bool:
+        name = node.name.text
+        if name == "comm" and not node.args:
+            return self.comm_into(ptr, t)
+        if name == "str" and isinstance(t, T.String):
+            self.str_into(node, ptr, t)
+            return True
+        return False
+
+    def comm_into(self, ptr: ir.Value, t: T.Type) -> bool:
+        if not isinstance(t, T.String) or t.length < TASK_COMM_LEN:
+            return False
+        # The helper pads the name with NULs to the size it is given.
+        self.helper("get_current_comm", [ptr, i64(TASK_COMM_LEN)])
+        if t.length > TASK_COMM_LEN:
+            self.fn.zero(self.builder.gep(ptr, [i64(TASK_COMM_LEN)], source_etype=ir.IntType(8)),
+                         t.length - TASK_COMM_LEN)  # fmt: skip
+        return True
+
+    # ----------------------------------------------------------- strings
+
+    def b_str(self, node, args) -> Value:
+        t = self.type_of(node)
+        if isinstance(self.unit.type_of(args[0]), T.String):
+            return self.expr(args[0])
+        ptr = self.fn.temp(t.length)
+        self.str_into(node, ptr, t)
+        return Value(t, ptr=ptr)
+
+    def str_into(self, node: ast.Call, ptr: ir.Value, t: T.String) -> None:
+        """str(address[, length]) read into memory of `t.length` bytes
+        (the reading stops at the first NUL; bytes after it are zero only
+        if the caller zeroed them)."""
+        args = node.args
+        source = self.expr(args[0])
+        if isinstance(source.type, T.String):
+            self.store_value(source, ptr, t)
+            return
+        size = min(t.length, self.type_of(node).length)
+        if len(args) == 2:
+            limit = self.as_scalar(self.expr(args[1]))
+            # Keep the length in range for the verifier: 1..size.
+            limit = self.builder.add(self.builder.urem(limit, i64(size)), i64(1))
+        else:
+            limit = i64(size)
+        helper = "probe_read_user_str" if self.user_address(source) else "probe_read_kernel_str"
+        self.helper(helper, [ptr, self.builder.trunc(limit, I32), self.address(source)])
+
+    def user_address(self, value: Value) -> bool:
+        if isinstance(value.type, T.Pointer) and value.type.user:
+            return True
+        return self.fn.target.user_pointers
+
+    def address(self, value: Value) -> ir.Value:
+        return self.builder.inttoptr(self.as_scalar(value), PTR)
+
+    # --------------------------------------------------------- addresses
+
+    def b_ntop(self, node, args) -> Value:
+        t = self.type_of(node)
+        family = None
+        if len(args) == 2:
+            family = self.as_scalar(self.expr(args[0]))
+        address = self.expr(args[-1])
+        size = 16 if getattr(address.type, "size", 0) == 16 or (
+            isinstance(address.type, (T.Array, T.String)) and address.type.size == 16) else 4  # fmt: skip
+        ptr = self.fn.temp_for(t)
+        self.fn.zero(ptr, t.length)
+        if family is None:
+            family = i64(10 if size == 16 else 2)
+        self.builder.store(self.builder.trunc(family, I32), ptr)
+        body = ir.Constant(I64, 4)
+        destination = self.builder.gep(ptr, [body], source_etype=ir.IntType(8))
+        if address.in_memory:
+            self.fn.copy(destination, address.ptr, min(size, t.length - 4))
+        else:
+            self.builder.store(self.builder.trunc(self.as_scalar(address), I32), destination)
+        return Value(t, ptr=ptr)
+
+
+def supported_builtins() -> list[str]:
+    """The builtins the backend lowers, by their table names."""
+    from .lower import Lowerer
+
+    return sorted(name[2:] for name in dir(Lowerer) if name.startswith("b_"))

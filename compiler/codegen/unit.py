@@ -1,0 +1,138 @@
+"""What all programs of one compilation share: the BPF module, the maps,
+the event table, the internal maps (ring buffer, lost-event counter,
+scratch memory) and the compiler's options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from llvmlite import ir
+
+from ..runtime import layout
+from ..runtime.program import LOST_EVENTS_MAP, RINGBUF_MAP, EventInfo, MapInfo
+from ..semantic import types as T
+from .bpf_module import BpfModule
+from .values import I8, I32, I64, PTR, i64
+
+RINGBUF_BYTES = 4 << 20  # bpftrace's default perf_rb_pages worth of room
+# Each program's slice of the per-CPU scratch map (see function.py).
+SCRATCH_SLICE = 32 << 10
+SCRATCH_MAP = "scratch"
+
+
+@dataclass
+class Options:
+    max_strlen: int = 1024
+    max_map_keys: int = 4096
+    positional: tuple[str, ...] = ()  # $1, $2, ... as given on the command line
+    unsafe: bool = False
+    cpid: int = 0
+
+
+@dataclass
+class PlannedMap:
+    info: MapInfo
+    global_: ir.GlobalVariable
+
+
+class EventTable:
+    """Every kind of record a program sends, numbered in order of use."""
+
+    def __init__(self) -> None:
+        self.events: list[EventInfo] = []
+
+    def add(self, kind: str, args: tuple[T.Type, ...] = (), **fields) -> EventInfo:
+        stored = tuple(record_type(t) for t in args)
+        offsets, size = layout.record_layout(list(stored))
+        event = EventInfo(len(self.events), kind, args=stored, offsets=tuple(offsets), size=size, **fields)
+        self.events.append(event)
+        return event
+
+
+def record_type(t: T.Type) -> T.Type:
+    """How a value is stored in a record or map: integers as 64 bits (as
+    bpftrace does), bools as one byte, the rest as they are."""
+    if isinstance(t, T.Int):
+        return T.Int(64, t.signed, t.enum)
+    if isinstance(t, T.Aggregation):
+        return T.as_integer(t)
+    return t
+
+
+@dataclass
+class Unit:
+    module: BpfModule
+    analysis: object  # semantic.analysis.Analysis
+    facts: object  # kernel.facts.KernelFacts
+    options: Options
+    maps: dict[str, PlannedMap] = field(default_factory=dict)
+    events: EventTable = field(default_factory=EventTable)
+    program_count: int = 0
+    _scratch_map: Optional[ir.GlobalVariable] = None
+
+    def __post_init__(self) -> None:
+        self.ringbuf = self.module.add_map(RINGBUF_MAP, "ringbuf", 0, 0, RINGBUF_BYTES)
+        # A u64 in .bss (libbpf's internal global-data map): an atomic add
+        # to it costs a program three instructions, a map lookup ten.
+        self.lost_events = ir.GlobalVariable(self.module.ir, I64, LOST_EVENTS_MAP)
+        self.lost_events.initializer = ir.Constant(I64, 0)
+        self.lost_events.section = ".bss"
+        self.lost_events.align = 8
+
+    def type_of(self, node) -> T.Type:
+        return self.analysis.types.get(node, T.UNKNOWN)
+
+    def symbol_of(self, node):
+        return self.analysis.references.get(node)
+
+    @property
+    def scratch_map(self) -> ir.GlobalVariable:
+        if self._scratch_map is None:
+            # One slice per program; the count is final before any lowering.
+            entries = max(1, self.program_count)
+            self._scratch_map = self.module.add_map(SCRATCH_MAP, "percpu_array", 4, SCRATCH_SLICE, entries)
+        return self._scratch_map
+
+    # --------------------------------------------------- memory helpers
+
+    def memset(self, builder: ir.IRBuilder, ptr: ir.Value, byte: int, size: int) -> None:
+        """Fill memory with stores (LLVM's memset intrinsic is fine for BPF
+        too, but explicit stores keep small fills obvious to the verifier)."""
+        offset = 0
+        word = ir.Constant(I64, int.from_bytes(bytes([byte]) * 8, "little"))
+        while offset + 8 <= size:
+            builder.store(word, _at(builder, ptr, offset), align=1)
+            offset += 8
+        while offset < size:
+            builder.store(ir.Constant(I8, byte), _at(builder, ptr, offset), align=1)
+            offset += 1
+
+    def memcpy(self, builder: ir.IRBuilder, dst: ir.Value, src: ir.Value, size: int) -> None:
+        offset = 0
+        while offset + 8 <= size:
+            word = builder.load(_at(builder, src, offset), typ=I64, align=1)
+            builder.store(word, _at(builder, dst, offset), align=1)
+            offset += 8
+        for width, typ in ((4, I32), (1, I8)):
+            while offset + width <= size:
+                value = builder.load(_at(builder, src, offset), typ=typ, align=1)
+                builder.store(value, _at(builder, dst, offset), align=1)
+                offset += width
+
+    # -------------------------------------------------------- events
+
+    def emit_record(self, fn, record: ir.Value, size: int) -> None:
+        """Send a record to the ring buffer; count it as lost if it does not
+        fit."""
+        builder = fn.builder
+        result = self.module.call_helper(
+            builder, "ringbuf_output", I64, [self.ringbuf, record, i64(size), i64(0)]
+        )
+        failed = builder.icmp_signed("<", result, i64(0))
+        with builder.if_then(failed, likely=False):
+            builder.atomic_rmw("add", self.lost_events, i64(1), "monotonic")
+
+
+def _at(builder: ir.IRBuilder, ptr: ir.Value, offset: int) -> ir.Value:
+    return ptr if offset == 0 else builder.gep(ptr, [i64(offset)], source_etype=I8)

@@ -1,0 +1,235 @@
+"""Bytes from BPF maps and ring-buffer records, turned into Python values.
+
+`decode()` reads one value of a type at an offset, following layout.py
+exactly (the BPF side wrote it that way). The value model:
+
+    Int            int, signed or not per the type
+    Bool           bool
+    String         bytes, up to the first NUL
+    Buffer         bytes, the first `length` bytes (length clamped to the type)
+    Inet           Address (family and address bytes)
+    Pointer        int (unsigned)
+    Array          list of element values
+    Tuple          tuple of element values
+    Record         list of (field name, value) pairs
+    CRecord        bytes (the raw struct; we know no fields here)
+    Special        int (u64: address, stack id, nsecs, uid...); usym and
+                   ustack are a tuple (address or stack id, pid)
+    Aggregation    one CPU's slot is not a value: see aggregate()
+
+`aggregate()` combines the per-CPU slots of one aggregation map entry, and
+`read_map()` turns a map's raw entries into (key, value) pairs, grouping a
+histogram's buckets under their user key.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from dataclasses import dataclass
+from typing import Iterable, Optional, Union
+
+from ..semantic import types as T
+from . import layout
+from .program import MapInfo
+
+Bytes = Union[bytes, bytearray, memoryview]
+
+AF_INET = 2
+AF_INET6 = 10
+
+# struct formats for integers, by (bits, signed); little-endian like the BPF
+# targets we run on.
+_INT_FORMATS = {
+    (8, True): struct.Struct("<b"), (8, False): struct.Struct("<B"),
+    (16, True): struct.Struct("<h"), (16, False): struct.Struct("<H"),
+    (32, True): struct.Struct("<i"), (32, False): struct.Struct("<I"),
+    (64, True): struct.Struct("<q"), (64, False): struct.Struct("<Q"),
+}  # fmt: skip
+_U32 = _INT_FORMATS[(32, False)]
+_U64 = _INT_FORMATS[(64, False)]
+_S64 = _INT_FORMATS[(64, True)]
+_U64_PAIR = struct.Struct("<QQ")
+
+_U64_MASK = (1 << 64) - 1
+
+
+@dataclass(frozen=True)
+class Address:
+    """An inet value: `family` is AF_INET (2) or AF_INET6 (10); `data` holds
+    the 4 or 16 address bytes (empty for an unknown family)."""
+
+    family: int
+    data: bytes
+
+    def __str__(self) -> str:
+        # bpftrace prints nothing for a family it does not know.
+        if self.family == AF_INET:
+            return socket.inet_ntop(socket.AF_INET, self.data[:4])
+        if self.family == AF_INET6:
+            return socket.inet_ntop(socket.AF_INET6, self.data[:16])
+        return ""
+
+
+@dataclass(frozen=True)
+class Stats:
+    """An avg() or stats() entry: how many values, and their total. The
+    average divides as C does (towards zero), signed or not per the map."""
+
+    count: int
+    total: int
+    signed: bool = True
+
+    @property
+    def average(self) -> int:
+        if self.count == 0:
+            return 0
+        if self.signed:
+            quotient = abs(self.total) // abs(self.count)
+            return quotient if (self.total < 0) == (self.count < 0) else -quotient
+        return (self.total & _U64_MASK) // (self.count & _U64_MASK)
+
+
+def decode(t: T.Type, data: Bytes, offset: int = 0):
+    """The value of type `t` stored at `data[offset:]`."""
+    if isinstance(t, T.Int):
+        return _INT_FORMATS[(t.bits, t.signed)].unpack_from(data, offset)[0]
+    if isinstance(t, T.Bool):
+        return data[offset] != 0
+    if isinstance(t, T.String):
+        raw = bytes(data[offset:offset + t.length])
+        end = raw.find(b"\0")
+        return raw if end < 0 else raw[:end]
+    if isinstance(t, T.Buffer):
+        length = min(_U32.unpack_from(data, offset)[0], t.length)
+        return bytes(data[offset + 4:offset + 4 + length])
+    if isinstance(t, T.Inet):
+        return _decode_inet(data, offset)
+    if isinstance(t, T.Pointer):
+        return _U64.unpack_from(data, offset)[0]
+    if isinstance(t, T.Array):
+        step = layout.size_of(t.element)
+        return [decode(t.element, data, offset + i * step) for i in range(t.length)]
+    if isinstance(t, T.Tuple):
+        offsets, _ = layout.struct_layout(list(t.elements), offset)
+        return tuple(decode(e, data, o) for e, o in zip(t.elements, offsets))
+    if isinstance(t, T.Record):
+        offsets, _ = layout.struct_layout([ft for _, ft in t.fields], offset)
+        return [(name, decode(ft, data, o)) for (name, ft), o in zip(t.fields, offsets)]
+    if isinstance(t, T.CRecord):
+        return bytes(data[offset:offset + t.byte_size])
+    if isinstance(t, T.Special):
+        if layout.size_of(t) == 16:
+            return _U64_PAIR.unpack_from(data, offset)
+        return _U64.unpack_from(data, offset)[0]
+    raise TypeError(f"cannot decode a value of type {t}")
+
+
+def _decode_inet(data: Bytes, offset: int) -> Address:
+    family = _U32.unpack_from(data, offset)[0]
+    size = 4 if family == AF_INET else 16 if family == AF_INET6 else 0
+    return Address(family, bytes(data[offset + 4:offset + 4 + size]))
+
+
+# ------------------------------------------------------------ aggregations
+
+
+def aggregate(info: MapInfo, per_cpu_values: list[Bytes]):
+    """One aggregation entry's value from its per-CPU slots (a single slot
+    for a map that is not per-CPU):
+
+        count, sum, one hist/lhist bucket   the total over CPUs (an int)
+        min, max                            over the CPUs that saw a value
+                                            (their "set" flag); 0 if none
+        avg, stats                          Stats(count, total)
+    """
+    kind = info.aggregation.kind if info.aggregation else _kind_of(info.value)
+    signed = info.value.signed if isinstance(info.value, T.Aggregation) else True
+    if kind in ("count", "hist", "lhist"):
+        return sum(_U64.unpack_from(slot)[0] for slot in per_cpu_values) & _U64_MASK
+    if kind == "sum":
+        return _wrap(sum(_U64.unpack_from(slot)[0] for slot in per_cpu_values), signed)
+    if kind in ("min", "max"):
+        return _min_max(kind, per_cpu_values, signed)
+    if kind in ("avg", "stats"):
+        count = total = 0
+        for slot in per_cpu_values:
+            slot_count, slot_total = _U64_PAIR.unpack_from(slot)
+            count += slot_count
+            total += slot_total
+        return Stats(count & _U64_MASK, _wrap(total, signed), signed)
+    raise ValueError(f"unknown aggregation kind: {kind}")
+
+
+def _kind_of(t: T.Type) -> str:
+    if isinstance(t, T.Aggregation):
+        return t.kind
+    raise ValueError(f"not an aggregation map: {t}")
+
+
+def _min_max(kind: str, per_cpu_values: list[Bytes], signed: bool) -> int:
+    value_format = _S64 if signed else _U64
+    seen = [
+        value_format.unpack_from(slot)[0]
+        for slot in per_cpu_values
+        if _U64.unpack_from(slot, 8)[0] != 0
+    ]
+    if not seen:
+        return 0
+    return min(seen) if kind == "min" else max(seen)
+
+
+def _wrap(value: int, signed: bool) -> int:
+    """A sum over CPUs, wrapped to 64 bits as the C code adding them would."""
+    value &= _U64_MASK
+    if signed and value >> 63:
+        value -= 1 << 64
+    return value
+
+
+# ---------------------------------------------------------------- whole maps
+
+RawEntry = tuple[Bytes, list[Bytes]]  # key bytes, then one value per CPU
+
+
+def read_map(info: MapInfo, raw_entries: Iterable[RawEntry]) -> list[tuple[object, object]]:
+    """A map's (key, value) pairs from its raw entries, in the order read.
+
+    The key is None for a scalar map. An aggregation's per-CPU values are
+    combined (aggregate()); a hist or lhist map, whose BPF key is the user's
+    key followed by a u64 bucket index, becomes one entry per user key with
+    a {bucket index: count} dict as its value. Other values are decoded from
+    the first (only) slot.
+    """
+    kind = info.aggregation.kind if info.aggregation else None
+    if kind in ("hist", "lhist"):
+        return _read_histograms(info, raw_entries)
+    entries = []
+    for key_bytes, values in raw_entries:
+        key = _decode_key(info, key_bytes)
+        if kind is not None:
+            value = aggregate(info, values)
+        else:
+            value = decode(info.value, values[0])
+        entries.append((key, value))
+    return entries
+
+
+def _read_histograms(info: MapInfo, raw_entries: Iterable[RawEntry]) -> list[tuple[object, dict]]:
+    # The bucket index is the key's last 8 bytes (codegen may pad the user key).
+    user_key_size = info.key_size - 8
+    buckets_by_key: dict[bytes, dict[int, int]] = {}
+    for key_bytes, values in raw_entries:
+        key_bytes = bytes(key_bytes)
+        user_key = key_bytes[:user_key_size]
+        bucket = _U64.unpack_from(key_bytes, user_key_size)[0]
+        count = aggregate(info, values)
+        buckets = buckets_by_key.setdefault(user_key, {})
+        buckets[bucket] = buckets.get(bucket, 0) + count
+    return [(_decode_key(info, key), buckets) for key, buckets in buckets_by_key.items()]
+
+
+def _decode_key(info: MapInfo, key_bytes: Bytes) -> Optional[object]:
+    if info.scalar:
+        return None
+    return decode(info.key, key_bytes)

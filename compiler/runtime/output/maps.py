@@ -1,0 +1,214 @@
+"""Printing whole maps: the order of their entries, print(@m, top, div),
+and the text form of a map (the JSON form is in json.py and shares the
+ordering here).
+
+A map's entries come from decode.read_map(): (key, value) pairs, the key
+None for a scalar map, aggregations already combined over CPUs and
+histograms grouped into {bucket: count} dicts.
+
+Order within a map (0.17's rules):
+
+* int values, count, sum, min, max: ascending by value;
+* avg and stats: ascending by average;
+* hist and lhist: ascending by the total count;
+* anything else: by key; a multi-key is stably sorted on each integer or
+  string part from the last to the first, so the first part ends up the
+  primary one; other parts are not compared.
+
+bpftrace's own order for ties, and for keys it does not compare, is the
+BPF hash's iteration order, which is random per run; we sort everything by
+key first so that our output is deterministic.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional, Sequence
+
+from ...semantic import types as T
+from ..decode import Address, Stats
+from ..program import MapInfo
+from . import hist
+from .style import Style
+from .values import ValuePrinter, c_divide, stats_text
+
+Entry = tuple[object, object]
+
+_U64_MASK = (1 << 64) - 1
+
+# Value types whose maps 0.17 prints without newlines between entries.
+_UNSEPARATED_SPECIALS = ("ksym_t", "usym_t", "kstack", "ustack")
+
+
+def aggregation_kind(info: MapInfo) -> Optional[str]:
+    if info.aggregation is not None:
+        return info.aggregation.kind
+    if isinstance(info.value, T.Aggregation):
+        return info.value.kind
+    return None
+
+
+# ------------------------------------------------------------------ order
+
+
+def ordered_entries(
+    info: MapInfo, entries: Sequence[Entry], style: Style, top: int = 0
+) -> list[Entry]:
+    """The entries in print order, keeping only the last `top` if top > 0."""
+    ordered = sorted(entries, key=lambda entry: _generic_order(entry[0]))
+    kind = aggregation_kind(info)
+    if kind in ("hist", "lhist"):
+        ordered.sort(key=lambda entry: sum(entry[1].values()))
+    elif kind in ("avg", "stats"):
+        ordered.sort(key=lambda entry: entry[1].average)
+    elif kind in ("count", "sum") or isinstance(info.value, T.Int):
+        ordered.sort(key=lambda entry: entry[1])
+    elif kind in ("min", "max"):
+        if style.min_max_sort_unsigned:
+            ordered.sort(key=lambda entry: entry[1] & _U64_MASK)
+        else:
+            ordered.sort(key=lambda entry: entry[1])
+    elif not info.scalar:
+        _sort_by_key(info.key, ordered, style)
+    if kind == "stats" and not style.print_args_apply_to_stats:
+        top = 0
+    if top and len(ordered) > top:
+        ordered = ordered[len(ordered) - top:]
+    return ordered
+
+
+def _sort_by_key(key_type: T.Type, ordered: list[Entry], style: Style) -> None:
+    if isinstance(key_type, T.Tuple):
+        parts = list(enumerate(key_type.elements))
+    else:
+        parts = [(None, key_type)]
+    for position, part_type in reversed(parts):
+        def part(entry: Entry, position=position):
+            return entry[0] if position is None else entry[0][position]
+
+        if isinstance(part_type, T.Int):
+            def int_order(entry: Entry, part=part, t=part_type) -> int:
+                return _int_key_order(part(entry), t, style)
+
+            ordered.sort(key=int_order)
+        elif isinstance(part_type, T.String):
+            ordered.sort(key=part)
+
+
+def _int_key_order(value: int, t: T.Int, style: Style) -> int:
+    if style.int_keys_sort_unsigned:
+        return value & _U64_MASK
+    # HEAD compares the key's bytes as a signed integer of its width.
+    value &= (1 << t.bits) - 1
+    return value - (1 << t.bits) if value >> (t.bits - 1) else value
+
+
+def _generic_order(value):
+    """A total order over any decoded value, to make ties deterministic."""
+    if value is None:
+        return (0,)
+    if isinstance(value, (bool, int)):
+        return (1, int(value))
+    if isinstance(value, (bytes, bytearray)):
+        return (2, bytes(value))
+    if isinstance(value, str):
+        return (3, value)
+    if isinstance(value, (tuple, list)):
+        return (4, tuple(_generic_order(e) for e in value))
+    if isinstance(value, Address):
+        return (5, value.family, value.data)
+    if isinstance(value, Stats):
+        return (6, value.count, value.total)
+    if isinstance(value, dict):
+        return (7, tuple(sorted(value.items())))
+    return (8, repr(value))
+
+
+# ------------------------------------------------------------- text parts
+
+
+def key_text(info: MapInfo, key, printer: ValuePrinter) -> str:
+    """The key's parts as text: a multi-key's parts without the tuple's
+    parentheses."""
+    return ", ".join(key_parts(info, key, printer))
+
+
+def key_parts(info: MapInfo, key, printer: ValuePrinter) -> list[str]:
+    if info.scalar:
+        return []
+    if isinstance(info.key, T.Tuple):
+        return [printer.key_text(t)(part) for t, part in zip(info.key.elements, key)]
+    return [printer.key_text(info.key)(key)]
+
+
+def map_value_text(info: MapInfo, value, div: int, printer: ValuePrinter) -> str:
+    kind = aggregation_kind(info)
+    if kind == "avg":
+        return str(_average(value, div))
+    if kind == "stats":
+        # 0.17 ignores div for stats maps (HEAD divides the average).
+        average = _average(value, div) if printer.style.print_args_apply_to_stats else value.average
+        return stats_text(value.count, average, value.total, printer.style)
+    if kind is not None:  # count sum min max
+        return str(_divide(value, div))
+    if isinstance(info.value, T.Int) and div > 1:
+        return str(_divide(value, div))
+    return printer.text(info.value)(value)
+
+
+def _average(value: Stats, div: int) -> int:
+    return c_divide(value.average, div) if div > 1 else value.average
+
+
+def _divide(value: int, div: int) -> int:
+    return c_divide(value, div) if div > 1 else value
+
+
+def _histogram_text(info: MapInfo, counts: dict, div: int, style: Style) -> str:
+    agg = info.aggregation
+    if aggregation_kind(info) == "hist":
+        return hist.hist_text(counts, agg.bits if agg else 0, max(div, 1), style)
+    return hist.lhist_text(counts, agg.min, agg.max, agg.step, style)
+
+
+# ------------------------------------------------------------ whole maps
+
+
+def map_text(
+    info: MapInfo, entries: Sequence[Entry], printer: ValuePrinter, top: int = 0, div: int = 0
+) -> str:
+    """What print(@m, top, div) writes in text mode (also used at exit)."""
+    style = printer.style
+    kind = aggregation_kind(info)
+    stats_like = kind in ("avg", "stats")
+    if not entries:
+        if not style.print_empty_maps:
+            return ""
+        return "\n\n" if stats_like and style.blank_line_after_stats_maps else "\n"
+    lines = []
+    for key, value in ordered_entries(info, entries, style, top):
+        name = info.name if info.scalar else f"{info.name}[{key_text(info, key, printer)}]"
+        if kind in ("hist", "lhist"):
+            header = f"{name}: " if style.hist_header_trailing_space else f"{name}:"
+            lines.append(f"{header}\n{_histogram_text(info, value, div, style)}")
+        else:
+            lines.append(f"{name}: {map_value_text(info, value, div, printer)}")
+    separator = "\n"
+    if _unseparated(info.value) and style.symbol_maps_unseparated:
+        separator = ""
+    text = separator.join(lines) + "\n"
+    if stats_like and style.blank_line_after_stats_maps:
+        text += "\n"
+    return text
+
+
+def _unseparated(t: T.Type) -> bool:
+    return isinstance(t, T.Inet) or (isinstance(t, T.Special) and t.name in _UNSEPARATED_SPECIALS)
+
+
+def exit_text(maps: Iterable[tuple[MapInfo, Sequence[Entry]]], printer: ValuePrinter) -> str:
+    """Everything printed when the program ends: the preamble, then every
+    map in alphabetical order of name."""
+    parts = [printer.style.exit_preamble]
+    for info, entries in sorted(maps, key=lambda pair: pair[0].name):
+        parts.append(map_text(info, entries, printer))
+    return "".join(parts)
