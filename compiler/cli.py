@@ -1,5 +1,9 @@
 """`btc`: the command-line front end, shaped like `bpftrace`.
 
+    btc FILE [ARGS...]           compile FILE and run it (cli_run.py)
+    btc -e 'PROGRAM' [ARGS...]   the same for a program given inline
+    btc --emit llvm|obj FILE     print (or -o write) the LLVM IR or BPF object
+    btc --verify FILE            load into the kernel, without attaching
     btc --check FILE...          parse (and analyse) the files, print problems
     btc --check -e 'PROGRAM'     the same for a program given inline
     btc --emit ast FILE          print the syntax tree
@@ -74,9 +78,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-e", dest="program", metavar="PROGRAM", help="the program text")
     parser.add_argument("--check", action="store_true", help="check the program(s) and exit")
     parser.add_argument(
-        "--emit", choices=["ast", "types"], metavar="WHAT",
-        help="print an intermediate form: ast (the syntax tree) or types",
+        "--emit", choices=["ast", "types", "llvm", "obj"], metavar="WHAT",
+        help="print an intermediate form: ast (the syntax tree), types, llvm (IR) or obj (the BPF object)",
     )  # fmt: skip
+    parser.add_argument("--verify", action="store_true",
+                        help="load the program into the kernel (the verifier checks it) without attaching it")
+    parser.add_argument("-c", dest="command", metavar="CMD", help="run CMD, trace it, and stop when it ends")
+    parser.add_argument("-p", dest="pid", type=int, metavar="PID", help="stop when process PID ends")
+    parser.add_argument("-o", dest="output", metavar="FILE", help="write the output to FILE")
+    parser.add_argument("-f", dest="format", choices=["text", "json"], default="text",
+                        help="output format: text (the default) or json")
+    parser.add_argument("-q", dest="quiet", action="store_true", help="do not print 'Attaching N probes...'")
     parser.add_argument(
         "-l", dest="list", nargs="?", const="*", metavar="PATTERN",
         help="list probes matching PATTERN (wildcards allowed), like bpftrace -l",
@@ -89,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-warnings", action="store_true", help="do not print warnings")
     parser.add_argument("-v", dest="verbose", action="store_true", help="say what was checked")
     parser.add_argument("-V", "--version", action="version", version=f"btc {__version__}")
-    parser.add_argument("files", nargs="*", metavar="FILE", help="program file(s)")
+    parser.add_argument("files", nargs="*", metavar="FILE",
+                        help="the program file (with --check: files), then the program's arguments ($1, $2...)")
     return parser
 
 
@@ -100,13 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.program is None and not args.files:
         print("btc: no program given (a FILE or -e 'PROGRAM')", file=sys.stderr)
         return EXIT_USAGE
-    if not (args.check or args.emit):
-        print(
-            "btc: running programs arrives with the backend; "
-            "use --check to check a program or --emit ast to see its syntax tree",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+    if not args.check and args.emit not in ("ast", "types"):
+        return run(args)
 
     if args.program is not None:
         inputs = [Input("stdin", args.program)]
@@ -125,6 +133,22 @@ def main(argv: list[str] | None = None) -> int:
         if not check_one(item, args, facts):
             status = EXIT_ERROR
     return status
+
+
+def run(args) -> int:
+    """Compile and run one program; the arguments after it are $1, $2..."""
+    from .cli_run import run_program
+
+    if args.program is not None:
+        item, positional = Input("stdin", args.program), args.files
+    else:
+        try:
+            item = read_program(args.files[0])
+        except InputError as exc:
+            print(f"btc: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        positional = args.files[1:]
+    return run_program(item, args, positional)
 
 
 def kernel_facts(args):

@@ -17,6 +17,7 @@ from ..syntax import ast
 from .bpf_module import BpfModule
 from .errors import CodegenError
 from .function import FunctionContext
+from .isolate import run_isolated
 from .lower import Lowerer
 from .maps import plan_maps
 from .probes import plan_programs
@@ -51,7 +52,8 @@ def compile_program(analysis, facts, options: Optional[Options] = None, *, name:
         source_name=analysis.source.name,
         max_strlen=options.max_strlen,
     )
-    return CompiledProgram(unit.module.compile(), info)
+    obj = run_isolated(unit.module.compile)
+    return CompiledProgram(obj, info, unit.module.ir_text())
 
 
 def _located(exc: CodegenError, fallback) -> CodegenError:

@@ -97,27 +97,24 @@ class Unit:
     # --------------------------------------------------- memory helpers
 
     def memset(self, builder: ir.IRBuilder, ptr: ir.Value, byte: int, size: int) -> None:
-        """Fill memory with stores (LLVM's memset intrinsic is fine for BPF
-        too, but explicit stores keep small fills obvious to the verifier)."""
+        """Fill memory with stores of words, then bytes."""
+        store = _store_for(size)
         offset = 0
         word = ir.Constant(I64, int.from_bytes(bytes([byte]) * 8, "little"))
         while offset + 8 <= size:
-            builder.store(word, _at(builder, ptr, offset), align=1)
+            store(builder, word, _at(builder, ptr, offset))
             offset += 8
         while offset < size:
-            builder.store(ir.Constant(I8, byte), _at(builder, ptr, offset), align=1)
+            store(builder, ir.Constant(I8, byte), _at(builder, ptr, offset))
             offset += 1
 
     def memcpy(self, builder: ir.IRBuilder, dst: ir.Value, src: ir.Value, size: int) -> None:
+        store = _store_for(size)
         offset = 0
-        while offset + 8 <= size:
-            word = builder.load(_at(builder, src, offset), typ=I64, align=1)
-            builder.store(word, _at(builder, dst, offset), align=1)
-            offset += 8
-        for width, typ in ((4, I32), (1, I8)):
+        for width, typ in ((8, I64), (4, I32), (1, I8)):
             while offset + width <= size:
                 value = builder.load(_at(builder, src, offset), typ=typ, align=1)
-                builder.store(value, _at(builder, dst, offset), align=1)
+                store(builder, value, _at(builder, dst, offset))
                 offset += width
 
     # -------------------------------------------------------- events
@@ -132,6 +129,31 @@ class Unit:
         failed = builder.icmp_signed("<", result, i64(0))
         with builder.if_then(failed, likely=False):
             builder.atomic_rmw("add", self.lost_events, i64(1), "monotonic")
+
+
+# LLVM's optimiser merges runs of stores into calls of memset/memcpy, and the
+# BPF backend, unable to lower a long one, ends the whole process. Volatile
+# stores are never merged; small runs stay plain so LLVM may still combine
+# them into wider stores.
+MERGEABLE_BYTES = 64
+
+
+class _VolatileStore(ir.StoreInstr):
+    def descr(self, buf) -> None:
+        value, ptr = self.operands
+        buf.append(f"store volatile {value.type} {value.get_reference()}, {ptr.type} {ptr.get_reference()}, align 1\n")
+
+
+def _plain_store(builder: ir.IRBuilder, value: ir.Value, ptr: ir.Value) -> None:
+    builder.store(value, ptr, align=1)
+
+
+def _volatile_store(builder: ir.IRBuilder, value: ir.Value, ptr: ir.Value) -> None:
+    builder._insert(_VolatileStore(builder.block, value, ptr))
+
+
+def _store_for(size: int):
+    return _plain_store if size <= MERGEABLE_BYTES else _volatile_store
 
 
 def _at(builder: ir.IRBuilder, ptr: ir.Value, offset: int) -> ir.Value:

@@ -15,7 +15,9 @@ exactly (the BPF side wrote it that way). The value model:
     CRecord        bytes (the raw struct; we know no fields here)
     Special        int (u64: address, stack id, nsecs, uid...); usym and
                    ustack are a tuple (address or stack id, pid)
-    Aggregation    one CPU's slot is not a value: see aggregate()
+    Aggregation    in a map, one CPU's slot is not a value: see aggregate();
+                   elsewhere (an event argument) a readable one is the
+                   integer the kernel read
 
 `aggregate()` combines the per-CPU slots of one aggregation map entry, and
 `read_map()` turns a map's raw entries into (key, value) pairs, grouping a
@@ -122,6 +124,9 @@ def decode(t: T.Type, data: Bytes, offset: int = 0):
         if layout.size_of(t) == 16:
             return _U64_PAIR.unpack_from(data, offset)
         return _U64.unpack_from(data, offset)[0]
+    if isinstance(t, T.Aggregation) and t.readable:
+        # A count/sum/min/max/avg read as an integer in the kernel (0.21+).
+        return decode(T.as_integer(t), data, offset)
     raise TypeError(f"cannot decode a value of type {t}")
 
 

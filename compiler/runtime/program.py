@@ -152,6 +152,7 @@ class CompiledProgram:
 
     object: bytes
     info: ProgramInfo
+    llvm_ir: str = ""  # kept for `btc --emit llvm`; the runtime never reads it
 
 
 def _plain(value):

@@ -138,3 +138,27 @@ def test_read_map_scalar_and_plain_values() -> None:
     assert read_map(plain, raw) == [(-1, b"hello")]
     scalar_hist = agg_map("hist")
     assert read_map(scalar_hist, [(struct.pack("<Q", 2), u64(1))]) == [(None, {2: 1})]
+
+
+def test_a_readable_aggregation_in_an_event_is_its_integer() -> None:
+    assert decode(T.Aggregation("count"), struct.pack("<Q", 5)) == 5
+    assert decode(T.Aggregation("sum"), struct.pack("<q", -5)) == -5
+    with pytest.raises(TypeError):
+        decode(T.Aggregation("hist"), b"\0" * 8)
+
+
+def test_decoding_and_printing_need_neither_the_frontend_nor_llvmlite() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys\n"
+        "import compiler.runtime.decode, compiler.runtime.output, compiler.runtime.symbols\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('llvmlite', 'lark', 'pygls')\n"
+        "             or m.startswith(('compiler.syntax', 'compiler.semantic.'))))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "['compiler.semantic.types']"

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 from test_output_support import (
-    aggregation, assert_golden, hist_map, hist_of, keyed, lhist_map, lhist_of, resolver, run, scalar,
+    aggregation, assert_golden, hist_map, hist_of, keyed, keys, lhist_map, lhist_of, resolver, run,
+    scalar,
 )  # fmt: skip
 
 from compiler.runtime.decode import Stats
@@ -81,6 +82,22 @@ def test_print_with_top_and_div(out) -> None:
     before = "".join(out.map(info, entries, top, div) for (info, entries), top, div in calls)
     cleared = [(info, []) for info, _ in (x, y, av, st, h, lh, c)]
     assert_golden("print_maps", run(out, [*cleared, neg, s], before))
+
+
+def test_ties_keep_the_order_of_the_keys_bytes(out) -> None:
+    def stats_map(name, kind, key, entries):
+        return keyed(name, key, aggregation(kind)), entries
+
+    one = Stats(1, 1)
+    maps = [
+        hist_map("@h", [(k, hist_of(5)) for k in (1, 256, 2, -1)], T.INT64),
+        stats_map("@a", "avg", STR, [(b"b", one), (b"a", one), (b"c", one)]),
+        stats_map("@s", "stats", keys(T.INT64, STR),
+                  [((2, b"x"), one), ((1, b"y"), one), ((1, b"x"), one), ((513, b"a"), one)]),
+        lhist_map("@l", 0, 10, 1, [(b"bb", lhist_of(0, 10, 1, 1)), (b"b", lhist_of(0, 10, 1, 1)),
+                                   (b"a", lhist_of(0, 10, 1, 2))], STR),
+    ]  # fmt: skip
+    assert_golden("tie_order", run(out, maps))
 
 
 # ------------------------------------------------------------ arithmetic

@@ -139,3 +139,51 @@ def test_wrong_argument_count_or_type_is_refused() -> None:
 def test_percent_s_prints_any_value_as_text() -> None:
     render = compile_format("%s|%s|%s", [I64, T.Tuple((I64, STR)), T.BOOL])
     assert render([-3, (1, b"a"), True]) == "-3|(1, a)|1"
+
+
+# ------------------------------------------- against the C library itself
+
+
+def libc_snprintf():
+    import ctypes
+    import ctypes.util
+    import platform
+
+    if platform.machine() != "x86_64" or platform.libc_ver()[0] != "glibc":
+        pytest.skip("compares with glibc's printf on x86-64")
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+
+    def snprintf(fmt: str, value: int) -> str:
+        buffer = ctypes.create_string_buffer(256)
+        # Like bpftrace, pass the value as a 64-bit argument whatever the length modifier.
+        libc.snprintf(buffer, 256, fmt.encode(), ctypes.c_uint64(value & (2**64 - 1)))
+        return buffer.value.decode()
+
+    return snprintf
+
+
+@pytest.mark.parametrize("conversion", ["d", "u", "o", "x", "X", "p"])
+def test_integer_conversions_match_glibc(conversion) -> None:
+    snprintf = libc_snprintf()
+    values = (0, 1, -1, 42, -42, 300, 70000, 2**31, 2**32 + 5, -(2**63), 2**64 - 1)
+    for flags in ("", "-", "0", "-0", "+", " ", "#", "+0"):
+        for width_precision in ("", "6", "12", ".0", ".3", "8.3"):
+            for length in ("", "hh", "h", "l", "ll"):
+                fmt = f"%{flags}{width_precision}{length}{conversion}"
+                # Both the general conversion and, where 0.17 would see this
+                # conversion, the compiled (fast path) one.
+                render = compile_format(f"[{fmt}]", [I64]) if _regex_knows(fmt) else None
+                for value in values:
+                    expected = snprintf(fmt, value)
+                    assert format_c_integer(value, parse_c_format(fmt)[0]) == expected, (fmt, value)
+                    if render is not None:
+                        assert render([value]) == f"[{expected}]", (fmt, value)
+
+
+def _regex_knows(fmt: str) -> bool:
+    """Whether 0.17's printf would see `fmt` as one conversion."""
+    import re
+
+    from compiler.runtime.output import BPFTRACE_0_17
+
+    return re.fullmatch(BPFTRACE_0_17.printf_spec_pattern, fmt) is not None

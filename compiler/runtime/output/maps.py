@@ -15,9 +15,12 @@ Order within a map (0.17's rules):
   string part from the last to the first, so the first part ends up the
   primary one; other parts are not compared.
 
-bpftrace's own order for ties, and for keys it does not compare, is the
-BPF hash's iteration order, which is random per run; we sort everything by
-key first so that our output is deterministic.
+Ties keep the order the entries had before sorting. For hist, lhist, avg
+and stats maps 0.17 gathers the entries in a std::map, so that order is
+the order of the keys' bytes (see _raw_key_order); for other maps it is
+the BPF hash's iteration order, random per run, and we use the keys' order
+instead so that our output is deterministic. (0.17's std::sort is stable
+only up to 16 entries; beyond that its ties cannot be predicted.)
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ from .values import ValuePrinter, c_divide, stats_text
 Entry = tuple[object, object]
 
 _U64_MASK = (1 << 64) - 1
+
+# Maps whose entries 0.17 gathers in a std::map keyed by their bytes.
+_GATHERED_BY_KEY_BYTES = ("hist", "lhist", "avg", "stats")
 
 # Value types whose maps 0.17 prints without newlines between entries.
 _UNSEPARATED_SPECIALS = ("ksym_t", "usym_t", "kstack", "ustack")
@@ -54,8 +60,11 @@ def ordered_entries(
     info: MapInfo, entries: Sequence[Entry], style: Style, top: int = 0
 ) -> list[Entry]:
     """The entries in print order, keeping only the last `top` if top > 0."""
-    ordered = sorted(entries, key=lambda entry: _generic_order(entry[0]))
     kind = aggregation_kind(info)
+    ordered = sorted(entries, key=lambda entry: _generic_order(entry[0]))
+    gathered = kind in _GATHERED_BY_KEY_BYTES and style.aggregate_ties_in_key_byte_order
+    if gathered and not info.scalar:
+        ordered.sort(key=lambda entry: _raw_key_order(info.key, entry[0]))
     if kind in ("hist", "lhist"):
         ordered.sort(key=lambda entry: sum(entry[1].values()))
     elif kind in ("avg", "stats"):
@@ -100,6 +109,26 @@ def _int_key_order(value: int, t: T.Int, style: Style) -> int:
     # HEAD compares the key's bytes as a signed integer of its width.
     value &= (1 << t.bits) - 1
     return value - (1 << t.bits) if value >> (t.bits - 1) else value
+
+
+def _raw_key_order(t: T.Type, value):
+    """The order of 0.17's key bytes: integers (and addresses, symbols,
+    stack ids) widened to 8 little-endian bytes, strings NUL-padded (which
+    orders as the bare bytes), each part of a multi-key in turn."""
+    if isinstance(t, T.Tuple):
+        return tuple(_raw_key_order(e, part) for e, part in zip(t.elements, value))
+    if isinstance(t, (T.Int, T.Bool, T.Pointer)):
+        return (int(value) & _U64_MASK).to_bytes(8, "little")
+    if isinstance(t, T.Special):
+        parts = value if isinstance(value, tuple) else (value,)
+        return b"".join((int(p) & _U64_MASK).to_bytes(8, "little") for p in parts)
+    if isinstance(t, T.Buffer):
+        return bytes([len(value) & 0xFF]) + bytes(value)
+    if isinstance(t, T.Inet):
+        return value.family.to_bytes(8, "little") + value.data.ljust(16, b"\0")
+    if isinstance(t, T.String):
+        return bytes(value)
+    return _generic_order(value)
 
 
 def _generic_order(value):

@@ -160,18 +160,47 @@ def format_c_string(text: str, spec: CSpec) -> str:
 
 def _integer_piece(spec: CSpec) -> Piece:
     """A fast closure for the common conversions, else the general one."""
-    plain = not spec.flags and spec.width == 0 and spec.precision is None
-    if plain and spec.conversion in "di":
-        bits = _LENGTH_BITS.get(spec.length, 64)
-        mask, sign_bit = (1 << bits) - 1, 1 << (bits - 1)
-        return lambda v: str(((int(v) & mask) ^ sign_bit) - sign_bit)
-    if plain and spec.conversion == "u":
-        mask = (1 << _LENGTH_BITS.get(spec.length, 64)) - 1
-        return lambda v: str(int(v) & mask)
     if spec.conversion == "c":
         # C strings end at NUL: a %c of 0 ends its part's text.
         return lambda v: format_c_integer(v, spec).split("\0", 1)[0]
-    return lambda v: format_c_integer(v, spec)
+    if spec.conversion == "p" or spec.precision is not None or set(spec.flags) - {"-", "0"}:
+        return lambda v: format_c_integer(v, spec)
+    # Only a width, left-aligned or zero-padded: Python's format() pads
+    # exactly as C does for these.
+    bits = _LENGTH_BITS.get(spec.length, 64)
+    mask, sign_bit = (1 << bits) - 1, 1 << (bits - 1)
+    python_conversion = "d" if spec.conversion in "diu" else spec.conversion
+    if "-" in spec.flags:
+        python_spec = f"<{spec.width}{python_conversion}"
+    elif "0" in spec.flags:
+        python_spec = f"0{spec.width}{python_conversion}"
+    else:
+        python_spec = f">{spec.width}{python_conversion}"
+    if spec.conversion in "di":
+        if spec.width == 0:
+            return lambda v: str(((int(v) & mask) ^ sign_bit) - sign_bit)
+        return lambda v: format(((int(v) & mask) ^ sign_bit) - sign_bit, python_spec)
+    if spec.width == 0 and spec.conversion == "u":
+        return lambda v: str(int(v) & mask)
+    return lambda v: format(int(v) & mask, python_spec)
+
+
+def _string_piece(spec: CSpec) -> Piece:
+    """%s of a string value, which is bytes: widths count its bytes."""
+    if spec.precision is None and spec.width == 0:
+        return bytes_text
+    precision, width, left = spec.precision, spec.width, "-" in spec.flags
+
+    def piece(raw: bytes) -> str:
+        if precision is not None:
+            raw = raw[:precision]
+        text = bytes_text(raw)
+        if len(raw) >= width:
+            return text
+        padding = " " * (width - len(raw))
+        return text + padding if left else padding + text
+
+    return piece
 
 
 def _is_integer_type(t: T.Type) -> bool:
@@ -183,8 +212,8 @@ def _argument_piece(spec: CSpec, t: T.Type, printer: ValuePrinter, buffer_mode) 
         if buffer_mode is not None and isinstance(t, T.Buffer):
             keep_ascii, escape_hex = buffer_mode
             return lambda v: format_c_string(hex_format_buffer(v, keep_ascii, escape_hex), spec)
-        if isinstance(t, T.String) and spec.precision is None and spec.width == 0:
-            return bytes_text
+        if isinstance(t, T.String):
+            return _string_piece(spec)
         text_of = printer.text(t)
         return lambda v: format_c_string(text_of(v), spec)
     if not _is_integer_type(t):

@@ -67,6 +67,10 @@ class Style:
     # 0.17's print(@m, top, div) applies top and div to an avg map but
     # ignores both for a stats map. HEAD applies them to both.
     print_args_apply_to_stats: bool = False
+    # Ties in the sort of hist, lhist, avg and stats maps keep the order of
+    # the keys' bytes, as 0.17's std::map of entries has them (@h[256]
+    # before @h[1]: little-endian). HEAD: not checked.
+    aggregate_ties_in_key_byte_order: bool = True
     # 0.17 sorts min and max maps by signed value; HEAD compares them as
     # unsigned 64-bit numbers.
     min_max_sort_unsigned: bool = False

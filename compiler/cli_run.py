@@ -1,0 +1,138 @@
+"""`btc FILE` and `btc -e PROGRAM`: compile a program and run it, as
+bpftrace does; also `--emit llvm|obj` and `--verify`.
+
+Every failure a user can meet (a bad script, a construct the backend does
+not lower, a probe the kernel refuses, no privileges, a missing libbpf, a
+bad `-c` command) is printed as one `ERROR:` paragraph and exit status 1;
+none shows a traceback.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import sys
+
+from .diagnostics import has_errors, render_all
+
+EXIT_OK, EXIT_ERROR = 0, 1
+
+
+def run_program(item, args, positional: list[str]) -> int:
+    """Compile `item` (an Input) and run it, or emit/verify it."""
+    from .codegen.compile import Options, codegen_diagnostic, compile_program
+    from .codegen.errors import CodegenError
+    from .semantic.analysis import analyse
+
+    facts = _facts(args)
+    result = analyse(item.text, facts, unsafe=args.unsafe, name=item.name)
+    diagnostics = result.diagnostics
+    if has_errors(result.parsed.diagnostics):
+        diagnostics = result.parsed.diagnostics
+    if args.no_warnings:
+        diagnostics = [d for d in diagnostics if d.is_error]
+    sys.stderr.write(render_all(diagnostics, result.source))
+    if has_errors(diagnostics):
+        return EXIT_ERROR
+
+    try:
+        child = _child(args)
+    except RunError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    options = Options(positional=tuple(positional), unsafe=args.unsafe, cpid=child.pid if child else 0)
+    try:
+        compiled = compile_program(result, facts, options, name=_object_name(item.name))
+    except CodegenError as exc:
+        if child is not None:
+            child.stop()
+        sys.stderr.write(render_all([codegen_diagnostic(exc)], result.source))
+        return EXIT_ERROR
+
+    if args.emit == "llvm":
+        return _write_output(args, compiled.llvm_ir.encode())
+    if args.emit == "obj":
+        return _write_output(args, compiled.object)
+    if args.verify:
+        return _verify(compiled, item.name)
+    return _run(compiled, args, child)
+
+
+def _run(compiled, args, child) -> int:
+    from .runtime.errors import RuntimeFailure
+    from .runtime.session import Session, SessionOptions
+
+    options = SessionOptions(json=args.format == "json", quiet=args.quiet, child=child,
+                             watch_pid=args.pid or 0, unsafe=args.unsafe)  # fmt: skip
+    output = None
+    try:
+        if args.output:
+            output = open(args.output, "wb")
+            options.output = output
+        return Session(compiled, options).run()
+    except RuntimeFailure as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        print(f"ERROR: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        if output is not None:
+            output.close()
+
+
+def _verify(compiled, name: str) -> int:
+    """Load the program into the kernel (the verifier checks every probe)
+    without attaching it."""
+    from .runtime.errors import RuntimeFailure
+    from .runtime.loader import LoadedProgram
+
+    try:
+        with LoadedProgram(compiled):
+            pass
+    except RuntimeFailure as exc:
+        print(f"{name}: ERROR: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    probes = len(compiled.info.probes)
+    print(f"{name}: {probes} program{'s' * (probes != 1)} passed the kernel verifier", file=sys.stderr)
+    return EXIT_OK
+
+
+def _write_output(args, data: bytes) -> int:
+    if args.output:
+        try:
+            with open(args.output, "wb") as f:
+                f.write(data)
+        except OSError as exc:
+            print(f"ERROR: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+            return EXIT_ERROR
+    else:
+        sys.stdout.buffer.write(data)
+    return EXIT_OK
+
+
+def _child(args):
+    if not args.command:
+        return None
+    from .runtime.session import Child
+
+    argv = shlex.split(args.command)
+    if not argv or shutil.which(argv[0]) is None:
+        raise RunError(f"cannot run the command {args.command!r}: {'no such program' if argv else 'it is empty'}")
+    return Child(argv)
+
+
+class RunError(Exception):
+    """A bad command line for running (the message says what)."""
+
+
+def _facts(args):
+    from .kernel.facts import NoFacts
+    from .kernel.live import default_facts
+
+    return NoFacts() if args.no_kernel else default_facts()
+
+
+def _object_name(name: str) -> str:
+    base = name.rsplit("/", 1)[-1].removesuffix(".bt")
+    return "".join(c if c.isalnum() or c == "_" else "_" for c in base)[:15] or "bpftrace"

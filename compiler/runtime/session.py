@@ -1,0 +1,196 @@
+"""Running a compiled program, as `bpftrace script.bt` does: load it, run
+BEGIN, attach the probes, print what the events say until exit(), a signal
+or the end of the `-c` command, then detach, run END, print the maps and
+report lost events.
+
+    status = Session(compiled, SessionOptions(...)).run()
+
+Output goes to one binary stream; each event's text is written when it is
+read and flushed after each batch, so a pipe (or the editor) sees it live.
+No exit path leaves a probe attached: the loaded program is closed in a
+`finally`, and SIGINT/SIGTERM only end the event loop.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from typing import BinaryIO, Optional
+
+from . import decode, mapread
+from .errors import RuntimeFailure
+from .events import EventHandler
+from .loader import LoadedProgram
+from .output import DEFAULT_STYLE, JsonOutput, Resolver, Style, TextOutput, encode_output
+from .program import LOST_EVENTS_MAP, RINGBUF_MAP, CompiledProgram
+from .ringbuf import RingBufferReader
+
+POLL_MS = 100  # how long one wait for events may take: the latency of Ctrl-C
+
+
+@dataclass
+class SessionOptions:
+    output: BinaryIO = field(default_factory=lambda: sys.stdout.buffer)
+    errors: BinaryIO = field(default_factory=lambda: sys.stderr.buffer)
+    json: bool = False
+    quiet: bool = False  # no "Attaching N probes..."
+    style: Style = DEFAULT_STYLE
+    child: Optional["Child"] = None  # -c COMMAND
+    watch_pid: int = 0  # -p PID: stop when it exits
+    unsafe: bool = False
+
+
+class Child:
+    """The `-c` command: forked at once but held before exec until the
+    probes are attached, so its pid (cpid) can be compiled in and no event
+    of it is missed."""
+
+    def __init__(self, argv: list[str]) -> None:
+        read_end, self._go = os.pipe()
+        try:
+            self.pid = os.fork()
+        except OSError as exc:
+            raise RuntimeFailure(f"cannot start the command {argv[0]!r}: {exc.strerror}") from None
+        if self.pid == 0:  # the child: wait for the word, then become the command
+            os.close(self._go)
+            os.read(read_end, 1)
+            try:
+                os.execvp(argv[0], argv)
+            except OSError as exc:
+                os.write(2, f"ERROR: cannot run {argv[0]!r}: {exc.strerror}\n".encode())
+            os._exit(127)
+        os.close(read_end)
+        self.status: Optional[int] = None
+
+    def start(self) -> None:
+        os.write(self._go, b"x")
+        os.close(self._go)
+
+    def finished(self) -> bool:
+        if self.status is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid == self.pid:
+                self.status = status
+        return self.status is not None
+
+    def stop(self) -> None:
+        if self.status is None:
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+                _, self.status = os.waitpid(self.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                self.status = 0
+
+
+class Session:
+    def __init__(self, compiled: CompiledProgram, options: Optional[SessionOptions] = None) -> None:
+        self.compiled = compiled
+        self.info = compiled.info
+        self.options = options or SessionOptions()
+        self.out = (JsonOutput if self.options.json else TextOutput)(self.options.style, Resolver())
+        self.exit_code = 0
+        self._stop = False
+
+    # ---------------------------------------------------------------- run
+
+    def run(self) -> int:
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        program: Optional[LoadedProgram] = None
+        try:
+            program = LoadedProgram(self.compiled)
+            self._program = program
+            handler = EventHandler(self.info, program, self.out, self.write, self.options)
+            ring = RingBufferReader(program.map_fd(RINGBUF_MAP), handler.handle, program.map_fd(".bss"), 0)
+            try:
+                self._run_loaded(program, ring, handler)
+            finally:
+                ring.close()
+        finally:
+            if program is not None:
+                program.close()
+            if self.options.child is not None:
+                self.options.child.stop()
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+        return self.exit_code
+
+    def _run_loaded(self, program: LoadedProgram, ring: RingBufferReader, handler: EventHandler) -> None:
+        if not self.options.quiet:
+            self.announce(sum(max(1, len(p.attach)) for p in self.info.probes))
+        program.run_begin()
+        self._drain(ring, handler)
+        if not handler.exited:
+            program.attach_all()
+            if self.options.child is not None:
+                self.options.child.start()
+            while not (handler.exited or self._stop or self._watched_gone()):
+                ring.poll(POLL_MS)
+                self.flush()
+        program.detach_all()
+        self._drain(ring, handler)
+        program.run_end()
+        self._drain(ring, handler)
+        if self.info.print_maps_on_exit:
+            self.write(self.out.exit_maps(self.read_maps(program)))
+        lost = ring.lost_events()
+        if lost:
+            self.options.errors.write(encode_output(self.out.lost_events(lost)))
+        self.exit_code = handler.exit_code
+        self.flush()
+
+    def _drain(self, ring: RingBufferReader, handler: EventHandler) -> None:
+        """Reads every record already in the ring, without waiting."""
+        ring.consume()
+        self.flush()
+
+    def _watched_gone(self) -> bool:
+        child = self.options.child
+        if child is not None and child.finished():
+            return True
+        if self.options.watch_pid:
+            try:
+                os.kill(self.options.watch_pid, 0)
+            except ProcessLookupError:
+                return True
+            except PermissionError:
+                pass
+        return False
+
+    def _on_signal(self, signum, frame) -> None:
+        self._stop = True
+
+    # ------------------------------------------------------------ output
+
+    def announce(self, probes: int) -> None:
+        text = encode_output(self.out.attached_probes(probes))
+        stream = self.options.errors if self.options.style.attach_message_on_stderr else self.options.output
+        stream.write(text)
+        stream.flush()
+
+    def write(self, text: str) -> None:
+        if text:
+            self.options.output.write(encode_output(text))
+
+    def flush(self) -> None:
+        self.options.output.flush()
+
+    def read_maps(self, program: LoadedProgram) -> list:
+        maps = []
+        for info in self.info.maps:
+            raw = mapread.read_entries(
+                program.map_fd(info.symbol), info.key_size, info.value_size, info.percpu, info.max_entries
+            )
+            maps.append((info, decode.read_map(info, raw)))
+        return maps
+
+
+def run_command(text: str) -> str:
+    """system(): the command's standard output, as bpftrace shows it."""
+    done = subprocess.run(text, shell=True, stdout=subprocess.PIPE, check=False)
+    return done.stdout.decode("utf-8", "surrogateescape")
+
+
+__all__ = ["Child", "LOST_EVENTS_MAP", "Session", "SessionOptions", "run_command"]
