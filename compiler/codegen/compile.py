@@ -35,7 +35,7 @@ def compile_program(analysis, facts, options: Optional[Options] = None, *, name:
     plan_maps(unit)
     probes = []
     for index, planned in enumerate(programs):
-        symbol = f"probe_{index}"
+        symbol = f"btls_p{index}"
         function = unit.module.add_program(symbol, planned.section)
         fn = FunctionContext(unit, function, index, planned.target)
         lowerer = Lowerer(fn)

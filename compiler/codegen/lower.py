@@ -30,6 +30,8 @@ class Lowerer(CallLowering, ExpressionLowering, ValueMoves):
         self.node: Optional[ast.Node] = None  # the node being lowered, for errors
 
     def type_of(self, node) -> T.Type:
+        if isinstance(node, ast.PositionalParam):
+            return self.positional_type(node)
         t = self.unit.type_of(node)
         if T.mentions_unknown(t):
             raise CodegenError("the type of this expression is not known (kernel facts may be missing)", node)

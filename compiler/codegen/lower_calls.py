@@ -90,6 +90,9 @@ class CallLowering(OutputLowering, AggregationLowering):
         self.helper("get_current_comm", [ptr, i64(TASK_COMM_LEN)])
         return Value(T.String(TASK_COMM_LEN), ptr=ptr)
 
+    def b_cpid(self, node, args) -> Value:
+        return Value(T.UINT64, scalar=i64(self.unit.options.cpid))
+
     def b_probe(self, node, args) -> Value:
         return self.string_constant(self.fn.target.name.encode())
 

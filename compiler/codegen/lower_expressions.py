@@ -41,13 +41,24 @@ class ExpressionLowering:
         global_ = self.unit.module.string_constant(data + b"\0")
         return Value(T.String(len(data) + 1), ptr=self.builder.bitcast(global_, PTR))
 
-    def x_PositionalParam(self, node: ast.PositionalParam) -> Value:
+    def positional_text(self, node: ast.PositionalParam) -> str:
         given = self.unit.options.positional
-        text = given[node.index - 1] if node.index <= len(given) else ""
-        t = self.unit.type_of(node)
-        if isinstance(t, T.String) or not _is_number(text):
+        return given[node.index - 1] if node.index <= len(given) else ""
+
+    def positional_type(self, node: ast.PositionalParam) -> T.Type:
+        """$N is known only now: a number is an int64, anything else a
+        string (a missing one is an empty string, or 0 where a number is
+        wanted, as in bpftrace)."""
+        text = self.positional_text(node)
+        if _is_number(text) or not text:
+            return T.INT64 if _is_number(text) or not isinstance(self.unit.type_of(node), T.String) else T.String(1)
+        return T.String(len(text.encode()) + 1)
+
+    def x_PositionalParam(self, node: ast.PositionalParam) -> Value:
+        text, t = self.positional_text(node), self.positional_type(node)
+        if isinstance(t, T.String):
             return self.string_constant(text.encode())
-        return Value(T.INT64, scalar=i64(int(text, 0)))
+        return Value(T.INT64, scalar=i64(int(text, 0) if text else 0))
 
     def x_ParamCount(self, node) -> Value:
         return Value(T.INT64, scalar=i64(len(self.unit.options.positional)))

@@ -50,14 +50,30 @@ class EventTable:
         return event
 
 
+# The size of a string whose length the analyser leaves open (the `probe`
+# builtin's name, a `let $s: string`).
+UNSIZED_STRING = 128
+
+
 def record_type(t: T.Type) -> T.Type:
     """How a value is stored in a record or map: integers as 64 bits (as
-    bpftrace does), bools as one byte, the rest as they are."""
+    bpftrace does), bools as one byte, unsized strings at UNSIZED_STRING,
+    the rest as they are."""
     if isinstance(t, T.Int):
         return T.Int(64, t.signed, t.enum)
     if isinstance(t, T.Aggregation):
         return T.as_integer(t)
+    if isinstance(t, T.String) and t.length == 0:
+        return T.String(UNSIZED_STRING)
+    if isinstance(t, T.Tuple):
+        return T.Tuple(tuple(_sized(e) for e in t.elements))
+    if isinstance(t, T.Record):
+        return T.Record(tuple((n, _sized(e)) for n, e in t.fields))
     return t
+
+
+def _sized(t: T.Type) -> T.Type:
+    return T.String(UNSIZED_STRING) if isinstance(t, T.String) and t.length == 0 else t
 
 
 @dataclass
