@@ -23,11 +23,10 @@ import sys
 from dataclasses import dataclass
 
 from . import __version__
-from .diagnostics import has_errors, render_all
-from .semantic.analysis import analyse
-from .semantic.typedump import dump_types
-from .syntax import MAX_SOURCE_BYTES
-from .syntax.dump import dump
+from .source import MAX_SOURCE_BYTES
+
+# The frontend (lark, the analyser) is imported only by the commands that
+# use it: a cached program runs without it (cli_run.py).
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -165,6 +164,11 @@ def kernel_facts(args):
 def check_one(item: Input, args, facts) -> bool:
     """Analyse one program, print its diagnostics (and what --emit asks
     for); True if there were no errors."""
+    from .diagnostics import has_errors, render_all
+    from .semantic.analysis import analyse
+    from .semantic.typedump import dump_types
+    from .syntax.dump import dump
+
     result = analyse(item.text, facts, unsafe=args.unsafe, name=item.name)
     diagnostics = result.diagnostics
     if has_errors(result.parsed.diagnostics):

@@ -9,19 +9,36 @@ none shows a traceback.
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import sys
 
-from .diagnostics import has_errors, render_all
+from . import objcache
 
 EXIT_OK, EXIT_ERROR = 0, 1
 
 
 def run_program(item, args, positional: list[str]) -> int:
-    """Compile `item` (an Input) and run it, or emit/verify it."""
+    """Compile `item` (an Input) and run it, or emit/verify it. A program
+    compiled before (objcache.py) runs without the frontend or LLVM."""
+    cacheable = not (args.command or args.emit or args.verify or os.environ.get("BTC_NO_CACHE"))
+    key = ""
+    if cacheable:
+        flags = {"unsafe": args.unsafe, "no_kernel": args.no_kernel, "no_warnings": args.no_warnings,
+                 "name": item.name}  # fmt: skip
+        key = objcache.cache_key(item.text, positional, flags)
+        hit = objcache.load(key)
+        if hit is not None:
+            from .runtime.program import CompiledProgram, ProgramInfo
+
+            obj, info, printed = hit
+            sys.stderr.write(printed)
+            return _run(CompiledProgram(obj, ProgramInfo.from_json(info)), args, None)
+
     from .codegen.compile import Options, codegen_diagnostic, compile_program
     from .codegen.errors import CodegenError
+    from .diagnostics import has_errors, render_all
     from .semantic.analysis import analyse
 
     facts = _facts(args)
@@ -31,7 +48,8 @@ def run_program(item, args, positional: list[str]) -> int:
         diagnostics = result.parsed.diagnostics
     if args.no_warnings:
         diagnostics = [d for d in diagnostics if d.is_error]
-    sys.stderr.write(render_all(diagnostics, result.source))
+    printed = render_all(diagnostics, result.source)
+    sys.stderr.write(printed)
     if has_errors(diagnostics):
         return EXIT_ERROR
 
@@ -49,6 +67,8 @@ def run_program(item, args, positional: list[str]) -> int:
         sys.stderr.write(render_all([codegen_diagnostic(exc)], result.source))
         return EXIT_ERROR
 
+    if key:
+        objcache.store(key, compiled.object, compiled.info.to_json(), printed)
     if args.emit == "llvm":
         return _write_output(args, compiled.llvm_ir.encode())
     if args.emit == "obj":

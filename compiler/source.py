@@ -22,6 +22,9 @@ UTF8 = "utf-8"
 UTF16 = "utf-16"
 UTF32 = "utf-32"
 
+# The largest program the frontend reads; larger input is refused whole.
+MAX_SOURCE_BYTES = 1 << 20
+
 
 @dataclass(frozen=True, slots=True)
 class Span:

@@ -26,7 +26,6 @@ histogram's buckets under their user key.
 
 from __future__ import annotations
 
-import socket
 import struct
 from dataclasses import dataclass
 from typing import Iterable, Optional, Union
@@ -65,7 +64,10 @@ class Address:
     data: bytes
 
     def __str__(self) -> str:
-        # bpftrace prints nothing for a family it does not know.
+        # bpftrace prints nothing for a family it does not know. (socket is
+        # imported here: it costs every start a few milliseconds.)
+        import socket
+
         if self.family == AF_INET:
             return socket.inet_ntop(socket.AF_INET, self.data[:4])
         if self.family == AF_INET6:

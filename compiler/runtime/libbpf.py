@@ -19,7 +19,6 @@ from __future__ import annotations
 import collections
 import ctypes as C
 import os
-import platform
 
 from .errors import RuntimeFailure
 
@@ -254,9 +253,9 @@ class PerfEventAttr(C.Structure):  # struct perf_event_attr, PERF_ATTR_SIZE_VER5
 def perf_event_open(event_type: int, config: int, cpu: int, period: int = 0, freq: int = 0) -> int:
     """A sampling perf event on `cpu` for every process: every `period`
     events, or `freq` times a second. Returns its fd; raises LibbpfError."""
-    number = _SYS_PERF_EVENT_OPEN.get(platform.machine())
+    number = _SYS_PERF_EVENT_OPEN.get(os.uname().machine)
     if number is None:
-        raise LibbpfError(0, f"perf_event_open: unknown system call number on {platform.machine()}")
+        raise LibbpfError(0, f"perf_event_open: unknown system call number on {os.uname().machine}")
     attr = PerfEventAttr(type=event_type, size=C.sizeof(PerfEventAttr), config=config)
     if freq:
         attr.sample_period_or_freq, attr.flags = freq, _PERF_ATTR_FREQ

@@ -20,10 +20,8 @@ import ctypes as C
 import errno
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
-from ..kernel.tracefs import find_tracefs, mount_tracefs
 from . import libbpf
 from .errors import ProbeRejected, RuntimeFailure
 from .program import CompiledProgram, ProbeInfo
@@ -288,6 +286,8 @@ class LoadedProgram:
         # about 70 ms each, one after the other (40 tracepoints: 2.9 s).
         # Part of that wait overlaps across threads (40: 1.4 s), and ctypes
         # lets go of the GIL during the call.
+        from concurrent.futures import ThreadPoolExecutor  # only for many links: it imports logging
+
         with ThreadPoolExecutor(max_workers=min(16, len(links))) as pool:
             list(pool.map(destroy, links))
 
@@ -338,7 +338,7 @@ def _attach_failure(probe: ProbeInfo, error: libbpf.LibbpfError, messages: list[
     if probe.kind in ("kprobe", "kretprobe") and not kprobes_available():
         return f"{where}: kprobes are not supported by this kernel (no kprobe PMU or kprobe_events)"
     if probe.kind == "tracepoint" and error.errno == errno.ENOENT:
-        if find_tracefs() is None:
+        if _tracefs_missing():
             return (
                 f"{where} could not be attached: tracefs is not mounted"
                 " (mount it with `mount -t tracefs nodev /sys/kernel/tracing`)"
@@ -377,7 +377,9 @@ def _reason(messages: list[str], code: int) -> str:
 def _ensure_tracefs() -> None:
     """libbpf finds a tracepoint's id in tracefs: mount it if it is not
     (root only; when that fails, attaching reports it)."""
-    if find_tracefs() is None:
+    if _tracefs_missing():
+        from ..kernel.tracefs import mount_tracefs
+
         mount_tracefs()
 
 
@@ -402,3 +404,10 @@ def _privileged() -> bool:
         return os.geteuid() == 0
     has = lambda cap: bool(caps >> cap & 1)  # noqa: E731
     return has(_CAP_SYS_ADMIN) or (has(_CAP_BPF) and has(_CAP_PERFMON))
+
+
+def _tracefs_missing() -> bool:
+    # Imported here: the kernel-facts package is not needed to run BEGIN-only programs.
+    from ..kernel.tracefs import find_tracefs
+
+    return find_tracefs() is None

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from typing import BinaryIO, Optional
@@ -189,6 +188,8 @@ class Session:
 
 def run_command(text: str) -> str:
     """system(): the command's standard output, as bpftrace shows it."""
+    import subprocess  # rarely needed; importing it costs a few milliseconds
+
     done = subprocess.run(text, shell=True, stdout=subprocess.PIPE, check=False)
     return done.stdout.decode("utf-8", "surrogateescape")
 

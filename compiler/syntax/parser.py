@@ -35,14 +35,13 @@ from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
 from ..diagnostics import Diagnostic, DiagnosticSink, error
-from ..source import SourceText, Span, decode
+from ..source import MAX_SOURCE_BYTES, SourceText, Span, decode
 from . import ast
 from .grammar import Grammar, comment_sink, load_grammar
 from .messages import Messages
 from .recovery import CONFIDENT, RepairSearch, set_position, trial_copy
 from .to_ast import AstBuilder
 
-MAX_SOURCE_BYTES = 1 << 20
 MAX_SYNTAX_ERRORS = 100
 # Parser stack depth; deeper input is reported and skipped, which keeps the
 # tree (and every recursive pass after us) shallow.
