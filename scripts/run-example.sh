@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The main job: install everything, then run btc on the bundled example.
-# Until the backend lands, btc checks the example (parse and analysis)
-# instead of tracing with it.
+# The main job: install everything, then trace the live kernel with the
+# bundled example (system calls by process, for five seconds) using btc.
+# Tracing needs root: run it as root, or it says so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install.sh
-exec .venv/bin/btc --check -v examples/syscalls_by_process.bt "$@"
+exec .venv/bin/btc examples/syscalls_by_process.bt "$@"

@@ -33,13 +33,15 @@ class EventHandler:
         self._maps = {m.name: m for m in info.maps}
 
     def handle(self, data: bytes) -> bool:
-        """One record; True stops the poll (after exit())."""
+        """One record; True stops the poll (at the first exit(): records
+        after it, such as END's, are read by later polls)."""
         (event_id,) = _ID.unpack_from(data, 0)
         handler = self._handlers.get(event_id)
         if handler is None:
             handler = self._handlers[event_id] = self._prepare(event_id)
+        exited = self.exited
         handler(data)
-        return self.exited
+        return self.exited and not exited
 
     # --------------------------------------------------------- preparing
 

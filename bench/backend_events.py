@@ -1,0 +1,215 @@
+"""The driver-based measurements of backend_bench.py: printf events
+drained to a file, and a 100k-key map printed at exit. Both trace a
+syscall made by bench/drivers/syscall_loop.c and filter on its pid."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from typing import Optional
+
+from backend_cases import Bench, Row, _contenders
+from backend_procs import DRIVER_COMM, Driver, Tool
+
+LOST = re.compile(r"^Lost (\d+) events", re.M)
+
+DRAIN = 'tracepoint:syscalls:sys_enter_getppid /pid == $1/ { printf("%d %s\\n", pid, comm); }'
+
+
+def drain(bench: Bench, events: int, rate: int) -> list[Row]:
+    """A driver makes `events` getppid calls (paced at `rate`/s, 0 = flat
+    out); the tool prints one line per call into a file (-o). Rate =
+    events / (time from releasing the driver to the last line in the file)."""
+    if bench.driver is None:
+        print(f"printf drain: skipped ({bench.driver_problem})")
+        return []
+    contenders = _contenders(bench, nocache=False)
+    rates: dict[str, list[float]] = {t.label: [] for t in contenders}
+    info: dict[str, list[str]] = {t.label: [] for t in contenders}
+    for tool in contenders:
+        bench.warm(tool, DRAIN, ["1"])
+    for _ in range(bench.runs):
+        for tool in contenders:
+            result = _drain_once(bench, tool, events, rate)
+            if result is not None:
+                per_s, lost, summary = result
+                if lost == 0:
+                    rates[tool.label].append(per_s)
+                info[tool.label].append(summary)
+    notes = [f"{label}: " + "; ".join(lines) for label, lines in info.items()]
+    pace = f"{rate}/s" if rate else "flat out"
+    return [Row(f"printf drain to file, {events} events ({pace}), none lost", "events/s",
+                rates["bpftrace"], rates["btc"], 1.0, higher_is_better=True, notes=notes)]  # fmt: skip
+
+
+def _drain_once(bench: Bench, tool: Tool, events: int, rate: int) -> Optional[tuple[float, int, str]]:
+    driver = Driver(bench.driver, "getppid", str(events), str(rate))
+    path = os.path.join(bench.workdir, f"drain.{tool.label.split()[0]}.txt")
+    marker = f" {DRIVER_COMM}\n".encode()
+    run = bench.spawn(tool, DRAIN, [str(driver.pid)], output=path, stdout=os.devnull)
+    try:
+        counter = _LineCounter(path, marker)
+        limit = time.monotonic() + 60
+        while counter.count() == 0:  # a ping line: the probe is attached
+            if not run.alive() or time.monotonic() > limit:
+                driver.kill()
+                run.wait(10, interrupt=True)
+                bench.check(run, f"drain: {tool.label} never printed an event", ok=False)
+                return None
+            time.sleep(0.01)
+        cpu0, go = run.cpu_s(), time.monotonic()
+        driver.go()
+        seen: list[tuple[float, int]] = []  # (time, lines so far)
+        growth, last, drv, target = go, 0, {}, None
+        while run.alive():
+            now, n = time.monotonic(), counter.count()
+            seen.append((now, n))
+            if n != last:
+                growth, last = now, n
+            if target is None and driver.finished():
+                drv = driver.result()
+                target = drv.get("pings", 0) + events
+            if target is not None and (n >= target or now - growth > 2.0):
+                break  # all there, or nothing more for 2 s after the driver ended
+            if now - go > 120:
+                break
+            time.sleep(0.01)
+        cpu1 = run.cpu_s()
+        if target is None:
+            drv = driver.result(30)
+            target = drv.get("pings", 0) + events
+    finally:
+        driver.kill()
+        done = run.wait(30, interrupt=True)
+    if not bench.check(run, f"drain: {tool.label} -o FILE -e '{DRAIN}' DRIVER_PID"):
+        return None
+    printed = counter.count()
+    counter.close()
+    if not seen:
+        return None
+    lost = sum(int(n) for n in LOST.findall(run.stdout() + run.stderr() + _tail(path)))
+    finish = next((t for t, n in seen if n >= target), None)
+    elapsed = (finish or seen[-1][0]) - go
+    calls = drv.get("calls", events)
+    producer = calls / (drv["elapsed_ns"] / 1e9) if drv.get("elapsed_ns") else 0
+    delivered = printed - drv.get("pings", 0)
+    cpu_us = (cpu1 - cpu0) * 1e6 / max(1, delivered)
+    summary = (f"{delivered}/{calls} printed, lost {lost}, {delivered / elapsed:,.0f}/s drained, "
+               f"producer {producer:,.0f}/s, {cpu_us:.1f} us CPU/event, max RSS {done.maxrss_kb // 1024} MB")  # fmt: skip
+    if finish is None:
+        summary += ", INCOMPLETE"
+        lost = max(lost, target - printed, 1)
+    return events / elapsed, lost, summary
+
+
+class _LineCounter:
+    """Counts `marker` in a growing file, reading only what is new."""
+
+    def __init__(self, path: str, marker: bytes) -> None:
+        self.path, self.marker = path, marker
+        self._file = None
+        self._n = 0
+        self._tail = b""
+
+    def count(self) -> int:
+        if self._file is None:
+            try:
+                self._file = open(self.path, "rb")
+            except OSError:
+                return 0
+        data = self._tail + self._file.read()
+        self._n += data.count(self.marker)
+        keep = len(self.marker) - 1
+        self._tail = data[-keep:]  # shorter than a marker: never counted twice
+        return self._n
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+# ------------------------------------------------------------ map printed at exit
+
+MAP_KEYS = "tracepoint:syscalls:sys_enter_read /pid == $1/ { @[args->count] = count(); }"
+BTC_CONFIG = "config = { max_map_keys = %d }\n"  # bpftrace 0.17 has no config block: it reads the env var
+
+
+def mapprint(bench: Bench, keys: int) -> list[Row]:
+    """The driver reads /dev/zero with sizes 1..keys, so the map gets `keys`
+    keys; then SIGINT, and the time from it to the tool's exit (reading,
+    sorting and printing the map, detaching) is measured."""
+    if bench.driver is None:
+        print(f"map print: skipped ({bench.driver_problem})")
+        return []
+    contenders = _contenders(bench, nocache=False)
+    exit_ms: dict[str, list[float]] = {t.label: [] for t in contenders}
+    info: dict[str, list[str]] = {t.label: [] for t in contenders}
+    for tool in contenders:
+        bench.warm(tool, _map_program(tool, keys), ["1"], _map_env(keys))
+    for _ in range(bench.runs):
+        for tool in contenders:
+            result = _mapprint_once(bench, tool, keys)
+            if result is not None:
+                exit_ms[tool.label].append(result[0])
+                info[tool.label].append(result[1])
+    notes = [f"{label}: " + "; ".join(lines) for label, lines in info.items()]
+    return [Row(f"{keys // 1000}k-key map printed at exit, SIGINT to exit", "ms",
+                exit_ms["bpftrace"], exit_ms["btc"], 0.3, notes=notes)]  # fmt: skip
+
+
+def _map_program(tool: Tool, keys: int) -> str:
+    return (BTC_CONFIG % (2 * keys) if tool.is_btc else "") + MAP_KEYS
+
+
+def _map_env(keys: int) -> dict[str, str]:
+    return {"BPFTRACE_MAP_KEYS_MAX": str(2 * keys)}  # the 0.17 name (later: BPFTRACE_MAX_MAP_KEYS)
+
+
+def _mapprint_once(bench: Bench, tool: Tool, keys: int) -> Optional[tuple[float, str]]:
+    driver = Driver(bench.driver, "read", str(keys))
+    path = os.path.join(bench.workdir, f"map.{tool.label.split()[0]}.txt")
+    program = _map_program(tool, keys)
+    run = bench.spawn(tool, program, [str(driver.pid)], output=path, env=_map_env(keys))
+    try:
+        if not bench.attached(run, path):
+            bench.check(run, f"map print: {tool.label} did not attach", ok=False)
+            return None
+        time.sleep(0.5)  # "Attaching" is printed just before the attach itself
+        driver.go()
+        drv = driver.result(120)
+        time.sleep(0.5)
+        if not run.alive():
+            bench.check(run, f"map print: {tool.label} ended early", ok=False)
+            return None
+        cpu0 = run.cpu_s()
+    finally:
+        driver.kill()
+        done = run.wait(60, interrupt=True)
+    printed = _count_lines(path, b"@[")
+    what = f"map print: {tool.label} -o FILE -e '{program}' DRIVER_PID"
+    if not bench.check(run, what, ok=printed == keys):
+        if printed != keys:
+            bench.failures[-1] += f"\n  printed {printed} map entries, expected {keys}"
+        return None
+    exit_ms = (done.wall_s - (done.stopped_at - run.start)) * 1000
+    summary = (f"exit CPU {(done.cpu_s - cpu0) * 1000:.0f} ms, max RSS {done.maxrss_kb // 1024} MB, "
+               f"collect {drv.get('elapsed_ns', 0) / 1e6:.0f} ms, SIGINTs {done.sigints}")  # fmt: skip
+    return exit_ms, summary
+
+
+def _count_lines(path: str, prefix: bytes) -> int:
+    try:
+        with open(path, "rb") as f:
+            return sum(1 for line in f if line.startswith(prefix))
+    except OSError:
+        return 0
+
+
+def _tail(path: str) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, os.path.getsize(path) - 4096))
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
