@@ -117,7 +117,7 @@ def main() -> int:
             for case in chosen:
                 print(f"running {case}...", file=sys.stderr, flush=True)
                 if case == "startup":
-                    rows += startup(Bench(**{**bench.__dict__, "runs": 2 * args.runs}))
+                    rows += startup(bench, 2 * args.runs)
                 elif case == "xlated":
                     rows += xlated(bench)
                 elif case == "drain":

@@ -62,6 +62,11 @@ class Bench:
         out = stdout or os.path.join(self.workdir, f"run{self._n}.out")
         return Running(tool.command(program, list(args), output), {**tool.env, **(env or {})}, out, err)
 
+    def fresh_path(self, suffix: str) -> str:
+        """A file name in the work directory no earlier run has used."""
+        self._n += 1
+        return os.path.join(self.workdir, f"run{self._n}.{suffix}")
+
     def attached(self, run: Running, output: Optional[str] = None, timeout: float = 60) -> bool:
         """Wait until the tool says "Attaching" (in -o FILE or on stdout or
         stderr); False if it ended or the timeout passed first."""
@@ -122,13 +127,13 @@ def _contenders(bench: Bench, nocache: bool) -> list[Tool]:
 BEGIN_EXIT = "BEGIN { exit(); }"
 
 
-def startup(bench: Bench) -> list[Row]:
+def startup(bench: Bench, runs: int) -> list[Row]:
     """Whole-process wall time of `-e 'BEGIN { exit(); }'`, runs interleaved."""
     contenders = _contenders(bench, nocache=True)
     samples: dict[str, list[float]] = {t.label: [] for t in contenders}
     for tool in contenders:  # warm up (fills btc's object and BTF caches)
         bench.spawn(tool, BEGIN_EXIT, stdout=os.devnull).wait(60)
-    for _ in range(bench.runs):
+    for _ in range(runs):
         for tool in contenders:
             run = bench.spawn(tool, BEGIN_EXIT, stdout=os.devnull)
             done = run.wait(60)

@@ -10,7 +10,7 @@ import time
 from typing import Optional
 
 from backend_cases import Bench, Row, _contenders
-from backend_procs import DRIVER_COMM, Driver, Tool
+from backend_procs import DRIVER_COMM, PING_COMM, Driver, Tool
 
 LOST = re.compile(r"^Lost (\d+) events", re.M)
 
@@ -45,13 +45,13 @@ def drain(bench: Bench, events: int, rate: int) -> list[Row]:
 
 def _drain_once(bench: Bench, tool: Tool, events: int, rate: int) -> Optional[tuple[float, int, str]]:
     driver = Driver(bench.driver, "getppid", str(events), str(rate))
-    path = os.path.join(bench.workdir, f"drain.{tool.label.split()[0]}.txt")
-    marker = f" {DRIVER_COMM}\n".encode()
+    path = bench.fresh_path("drain.txt")
     run = bench.spawn(tool, DRAIN, [str(driver.pid)], output=path, stdout=os.devnull)
     try:
-        counter = _LineCounter(path, marker)
+        counter = _LineCounter(path, f" {DRIVER_COMM}\n".encode())
+        pings = _LineCounter(path, f" {PING_COMM}\n".encode())
         limit = time.monotonic() + 60
-        while counter.count() == 0:  # a ping line: the probe is attached
+        while pings.count() == 0:  # a ping line: the probe is attached
             if not run.alive() or time.monotonic() > limit:
                 driver.kill()
                 run.wait(10, interrupt=True)
@@ -61,24 +61,19 @@ def _drain_once(bench: Bench, tool: Tool, events: int, rate: int) -> Optional[tu
         cpu0, go = run.cpu_s(), time.monotonic()
         driver.go()
         seen: list[tuple[float, int]] = []  # (time, lines so far)
-        growth, last, drv, target = go, 0, {}, None
+        growth, last = go, 0
         while run.alive():
             now, n = time.monotonic(), counter.count()
             seen.append((now, n))
             if n != last:
                 growth, last = now, n
-            if target is None and driver.finished():
-                drv = driver.result()
-                target = drv.get("pings", 0) + events
-            if target is not None and (n >= target or now - growth > 2.0):
+            if n >= events or (driver.finished() and now - growth > 2.0):
                 break  # all there, or nothing more for 2 s after the driver ended
             if now - go > 120:
                 break
             time.sleep(0.01)
         cpu1 = run.cpu_s()
-        if target is None:
-            drv = driver.result(30)
-            target = drv.get("pings", 0) + events
+        drv = driver.result(30)
     finally:
         driver.kill()
         done = run.wait(30, interrupt=True)
@@ -86,20 +81,21 @@ def _drain_once(bench: Bench, tool: Tool, events: int, rate: int) -> Optional[tu
         return None
     printed = counter.count()
     counter.close()
+    pings.close()
     if not seen:
         return None
     lost = sum(int(n) for n in LOST.findall(run.stdout() + run.stderr() + _tail(path)))
-    finish = next((t for t, n in seen if n >= target), None)
+    finish = next((t for t, n in seen if n >= events), None)
     elapsed = (finish or seen[-1][0]) - go
     calls = drv.get("calls", events)
     producer = calls / (drv["elapsed_ns"] / 1e9) if drv.get("elapsed_ns") else 0
-    delivered = printed - drv.get("pings", 0)
+    delivered = printed
     cpu_us = (cpu1 - cpu0) * 1e6 / max(1, delivered)
     summary = (f"{delivered}/{calls} printed, lost {lost}, {delivered / elapsed:,.0f}/s drained, "
                f"producer {producer:,.0f}/s, {cpu_us:.1f} us CPU/event, max RSS {done.maxrss_kb // 1024} MB")  # fmt: skip
     if finish is None:
         summary += ", INCOMPLETE"
-        lost = max(lost, target - printed, 1)
+        lost = max(lost, events - printed, 1)
     return events / elapsed, lost, summary
 
 
@@ -168,7 +164,7 @@ def _map_env(keys: int) -> dict[str, str]:
 
 def _mapprint_once(bench: Bench, tool: Tool, keys: int) -> Optional[tuple[float, str]]:
     driver = Driver(bench.driver, "read", str(keys))
-    path = os.path.join(bench.workdir, f"map.{tool.label.split()[0]}.txt")
+    path = bench.fresh_path("map.txt")
     program = _map_program(tool, keys)
     run = bench.spawn(tool, program, [str(driver.pid)], output=path, env=_map_env(keys))
     try:

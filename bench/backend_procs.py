@@ -26,7 +26,8 @@ from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 DRIVER_SOURCE = Path(__file__).resolve().parent / "drivers" / "syscall_loop.c"
-DRIVER_COMM = "btls_drv"
+DRIVER_COMM = "btls_drv"  # its comm during the counted calls
+PING_COMM = "btls_ping"  # ... and while it waits for go()
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 _live: set[int] = set()  # tool pids not yet reaped: killed by cleanup() on the way out
@@ -230,16 +231,20 @@ class Driver:
         self.proc = subprocess.Popen([binary, *args], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE)  # fmt: skip
         self.pid = self.proc.pid
+        self._result: Optional[dict[str, int]] = None
 
     def go(self) -> None:
         self.proc.stdin.write(b"g")
         self.proc.stdin.close()
+        self.proc.stdin = None  # communicate() must not touch it again
 
     def finished(self) -> bool:
         return self.proc.poll() is not None
 
     def result(self, timeout: float = 120) -> dict[str, int]:
         """{'pings': P, 'calls': N, 'elapsed_ns': T} once it has ended."""
+        if self._result is not None:
+            return self._result
         try:
             _, err = self.proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -247,9 +252,10 @@ class Driver:
             return {}
         words = dict(w.split("=", 1) for w in err.decode(errors="replace").split() if "=" in w)
         try:
-            return {k: int(v) for k, v in words.items()}
+            self._result = {k: int(v) for k, v in words.items()}
         except ValueError:
-            return {}
+            self._result = {}
+        return self._result
 
     def kill(self) -> None:
         if self.proc.poll() is None:

@@ -3,10 +3,11 @@
  *   getppid N RATE  N calls of syscall(SYS_getppid), paced at RATE per second (0 = flat out)
  *   read N          read(fd, buf, i) on /dev/zero for i = 1..N (N distinct read sizes)
  *
- * The process names itself "btls_drv" (a comm nobody else uses). Before the
- * N calls it waits for one byte on stdin; while it waits it calls getppid()
- * every 10 ms ("pings") so a harness can see that a tracer filtered on its
- * pid is attached. At the end it prints "pings=P calls=N elapsed_ns=T" on
+ * Before the N calls it waits for one byte on stdin; while it waits it calls
+ * getppid() every 10 ms ("pings") so a harness can see that a tracer
+ * filtered on its pid is attached. Its comm is "btls_ping" while it waits
+ * and "btls_drv" for the N calls, so a printed comm tells pings from the
+ * counted events. At the end it prints "pings=P calls=N elapsed_ns=T" on
  * stderr (T covers the N calls only). */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -33,7 +34,7 @@ int main(int argc, char **argv) {
   const char *mode = argv[1];
   long n = atol(argv[2]);
   double rate = argc > 3 ? atof(argv[3]) : 0;
-  prctl(PR_SET_NAME, "btls_drv", 0, 0, 0);
+  prctl(PR_SET_NAME, "btls_ping", 0, 0, 0);
 
   long pings = 0;
   struct pollfd in = {.fd = 0, .events = POLLIN};
@@ -42,6 +43,7 @@ int main(int argc, char **argv) {
     if (ready > 0) {
       char c;
       if (read(0, &c, 1) <= 0) return 1;
+      prctl(PR_SET_NAME, "btls_drv", 0, 0, 0);
       break;
     }
     syscall(SYS_getppid);

@@ -61,7 +61,7 @@ def _located(exc: CodegenError, fallback) -> CodegenError:
     args = exc.args
     if len(args) >= 2 and isinstance(args[1], ast.Node):
         return exc
-    return CodegenError(args[0] if args else str(exc), fallback)
+    return type(exc)(args[0] if args else str(exc), fallback)
 
 
 def codegen_diagnostic(exc: CodegenError) -> Diagnostic:

@@ -15,7 +15,7 @@ from llvmlite import ir
 
 from ..semantic import types as T
 from ..syntax import ast
-from .errors import CodegenError
+from .errors import CodegenError, Unsupported
 from .function import FunctionContext, Loop
 from .lower_calls import CallLowering
 from .lower_expressions import ExpressionLowering
@@ -60,7 +60,7 @@ class Lowerer(CallLowering, ExpressionLowering, ValueMoves):
         self.node = stmt
         method = getattr(self, "s_" + type(stmt).__name__, None)
         if method is None:
-            raise CodegenError(f"{type(stmt).__name__} statements are not supported by the backend yet", stmt)
+            raise Unsupported(f"{type(stmt).__name__} statements are not supported by the backend yet", stmt)
         method(stmt)
 
     # -------------------------------------------------------- statements
@@ -92,7 +92,7 @@ class Lowerer(CallLowering, ExpressionLowering, ValueMoves):
         elif isinstance(target, (ast.MapRef, ast.MapAccess)):
             self.assign_map(stmt, target)
         else:
-            raise CodegenError("this assignment target is not supported by the backend yet", target)
+            raise Unsupported("this assignment target is not supported by the backend yet", target)
 
     def assigned_value(self, stmt: ast.Assign, current) -> Value:
         """The value an assignment stores: the right side, or for `x op= y`
@@ -130,7 +130,7 @@ class Lowerer(CallLowering, ExpressionLowering, ValueMoves):
 
     def s_For(self, stmt: ast.For) -> None:
         if not isinstance(stmt.iterable, ast.Range):
-            raise CodegenError("for loops over maps are not supported by the backend yet", stmt.iterable)
+            raise Unsupported("for loops over maps are not supported by the backend yet", stmt.iterable)
         symbol = self.unit.symbol_of(stmt.var)
         slot = self.fn.variable_slot(symbol, symbol.type)
         start = self.as_scalar(self.expr(stmt.iterable.start))

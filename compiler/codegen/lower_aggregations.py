@@ -21,7 +21,7 @@ from ..runtime import layout
 from ..semantic import types as T
 from ..syntax import ast
 from . import maps as M
-from .errors import CodegenError
+from .errors import CodegenError, Unsupported
 from .values import I32, I64, PTR, Value, byte_ptr, i64, is_signed
 
 
@@ -42,7 +42,7 @@ class AggregationLowering:
         elif kind in ("min", "max"):
             self.min_max(planned, self.map_key(planned, access), value, kind, is_signed(self.unit.type_of(call.args[0])))
         else:
-            raise CodegenError(f"{kind}() is not supported by the backend yet", call)
+            raise Unsupported(f"{kind}() is not supported by the backend yet", call)
 
     def add_to_slot(self, planned, key: ir.Value, additions: list[tuple[int, ir.Value]]) -> None:
         """Add to the u64 words of this CPU's slot, creating it if missing."""

@@ -14,7 +14,7 @@ from llvmlite import ir
 from ..semantic import builtins as B
 from ..semantic import types as T
 from ..syntax import ast
-from .errors import CodegenError
+from .errors import CodegenError, Unsupported
 from .lower_aggregations import AggregationLowering
 from .lower_output import OutputLowering
 from .values import I32, I64, PTR, Value, i64
@@ -25,7 +25,7 @@ TASK_COMM_LEN = 16
 class CallLowering(OutputLowering, AggregationLowering):
     def x_Identifier(self, node: ast.Identifier) -> Value:
         if node.name == "args":
-            raise CodegenError("args as a whole value is not supported by the backend yet", node)
+            raise Unsupported("args as a whole value is not supported by the backend yet", node)
         return self.builtin(node.name, node, [], statement=False)
 
     def x_Call(self, node: ast.Call, *, statement: bool = False) -> Value:
@@ -34,10 +34,10 @@ class CallLowering(OutputLowering, AggregationLowering):
     def builtin(self, name: str, node, args: list, *, statement: bool) -> Value:
         entry = B.lookup(name)
         if entry is None:
-            raise CodegenError(f"{name}() (a macro or fn) is not supported by the backend yet", node)
+            raise Unsupported(f"{name}() (a macro or fn) is not supported by the backend yet", node)
         method = getattr(self, "b_" + entry.name, None)
         if method is None:
-            raise CodegenError(f"{entry.name} is not supported by the backend yet", node)
+            raise Unsupported(f"{entry.name} is not supported by the backend yet", node)
         return method(node, args)
 
     def helper(self, name: str, args: list, returns=I64) -> ir.Value:
@@ -79,12 +79,12 @@ class CallLowering(OutputLowering, AggregationLowering):
         clock = args[0].name if args and isinstance(args[0], ast.Identifier) else "monotonic"
         helper = {"monotonic": "ktime_get_ns", "boot": "ktime_get_boot_ns", "tai": "ktime_get_tai_ns"}.get(clock)
         if helper is None:
-            raise CodegenError(f"nsecs({clock}) is not supported by the backend yet", node)
+            raise Unsupported(f"nsecs({clock}) is not supported by the backend yet", node)
         return Value(T.UINT64, scalar=self.helper(helper, []))
 
     def b_comm(self, node, args) -> Value:
         if args:
-            raise CodegenError("comm() of another task is not supported by the backend yet", node)
+            raise Unsupported("comm() of another task is not supported by the backend yet", node)
         ptr = self.fn.temp(TASK_COMM_LEN)
         self.fn.zero(ptr, TASK_COMM_LEN)
         self.helper("get_current_comm", [ptr, i64(TASK_COMM_LEN)])

@@ -10,7 +10,7 @@ from ..runtime import layout
 from ..semantic import types as T
 from ..syntax import ast
 from . import maps as M
-from .errors import CodegenError
+from .errors import CodegenError, Unsupported
 from .values import I8, I64, PTR, Value, byte_ptr, i64, is_scalar, is_signed, normalise
 
 _COMPARE = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -21,7 +21,7 @@ class ExpressionLowering:
         self.node = node
         method = getattr(self, "x_" + type(node).__name__, None)
         if method is None:
-            raise CodegenError(f"{type(node).__name__} expressions are not supported by the backend yet", node)
+            raise Unsupported(f"{type(node).__name__} expressions are not supported by the backend yet", node)
         if type(node).__name__ == "Call":
             return method(node, statement=statement)
         return method(node)
@@ -88,7 +88,8 @@ class ExpressionLowering:
     def planned_map(self, ref: ast.MapRef):
         planned = self.unit.maps.get(ref.name)
         if planned is None:
-            raise CodegenError(f"{ref.name} has no type, so it has no map", ref)
+            raise Unsupported(f"the type of {ref.name} is not known here (it may come from kernel types"
+                              " this machine does not describe)", ref)  # fmt: skip
         return planned
 
     def map_key(self, planned, access) -> ir.Value:
@@ -167,7 +168,7 @@ class ExpressionLowering:
             return simple[op](a, c)
         if op == ">>":
             return b.ashr(a, c) if signed else b.lshr(a, c)
-        raise CodegenError(f"operator {op} is not supported by the backend yet")
+        raise Unsupported(f"operator {op} is not supported by the backend yet")
 
     def logical(self, node: ast.Binary) -> Value:
         b = self.builder
@@ -192,7 +193,7 @@ class ExpressionLowering:
         """== and != (and orderings) of strings: strcmp semantics over the
         shorter buffer, bytes after the end counting as NUL."""
         if op not in ("==", "!="):
-            raise CodegenError(f"operator {op} on {left.type} is not supported by the backend yet")
+            raise Unsupported(f"operator {op} on {left.type} is not supported by the backend yet")
         b = self.builder
         n = min(layout.size_of(left.type), layout.size_of(right.type))
         equal = self.fn.temp(8)
@@ -226,7 +227,7 @@ class ExpressionLowering:
             return Value(self.type_of(node), scalar=b.xor(operand, i64(-1)))
         if node.op == "-":
             return Value(self.type_of(node), scalar=b.neg(operand))
-        raise CodegenError(f"unary {node.op} is not supported by the backend yet", node)
+        raise Unsupported(f"unary {node.op} is not supported by the backend yet", node)
 
     def x_IncDec(self, node: ast.IncDec) -> Value:
         target = node.operand
@@ -327,9 +328,11 @@ class ExpressionLowering:
             offsets, _ = layout.struct_layout(layout.elements(base.type))
             index = names.index(node.field.text)
             return self.element_at(base, offsets[index], base.type.fields[index][1])
-        raise CodegenError("reading kernel struct fields is not supported by the backend yet", node)
+        raise Unsupported("reading kernel struct fields is not supported by the backend yet", node)
 
     def tracepoint_field(self, node: ast.FieldAccess) -> Value:
+        if self.fn.target.kind == "rawtracepoint":
+            raise Unsupported("args in raw tracepoints is not supported by the backend yet", node)
         tracepoint = self.fn.target.tracepoint
         fields = tracepoint.fields if tracepoint is not None else ()
         field = next((f for f in fields if f.name == node.field.text), None)
@@ -362,17 +365,17 @@ class ExpressionLowering:
             self.store_value(Value(T.Int(layout.size_of(t) * 8, False), scalar=self.as_scalar(value)), ptr,
                              T.Int(layout.size_of(t) * 8, False))  # fmt: skip
             return Value(t, ptr=ptr)
-        raise CodegenError(f"a cast to {t} is not supported by the backend yet", node)
+        raise Unsupported(f"a cast to {t} is not supported by the backend yet", node)
 
     def x_Sizeof(self, node: ast.Sizeof) -> Value:
         t = self.unit.type_of(node.arg) if not isinstance(node.arg, ast.TYPE_NODES) else None
         size = layout.size_of(t) if t is not None and not T.mentions_unknown(t) else None
         if size is None:
-            raise CodegenError("sizeof of this type is not supported by the backend yet", node)
+            raise Unsupported("sizeof of this type is not supported by the backend yet", node)
         return Value(T.UINT64, scalar=i64(size))
 
     def dereference(self, node: ast.Unary) -> Value:
-        raise CodegenError("dereferencing pointers is not supported by the backend yet", node)
+        raise Unsupported("dereferencing pointers is not supported by the backend yet", node)
 
 
 def _signed_operation(left: T.Type, right: T.Type) -> bool:

@@ -31,6 +31,8 @@ def plan_maps(unit: Unit) -> None:
     for symbol in unit.analysis.symbols:
         if symbol.kind != "map" or symbol.type is None or T.mentions_unknown(symbol.type):
             continue
+        if symbol.key is not None and T.mentions_unknown(symbol.key):
+            continue
         info = _map_info(symbol, params.get(symbol.name), unit.options.max_map_keys)
         global_ = unit.module.add_map(info.symbol, info.bpf_type, info.key_size, info.value_size, info.max_entries)
         unit.maps[symbol.name] = PlannedMap(info, global_)

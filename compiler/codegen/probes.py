@@ -12,19 +12,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..kernel import ctypes as C
 from ..kernel.facts import has_wildcard, matching
 from ..runtime.program import AttachTarget
 from ..syntax import ast
 from ..syntax.attach_points import canonical_provider
-from .errors import CodegenError
+from ..syntax.literals import parse_int
+from .errors import CodegenError, Unsupported
 from .function import ProbeTarget
 
 SECTIONS = {
     "begin": "raw_tp", "end": "raw_tp", "interval": "perf_event", "profile": "perf_event",
     "software": "perf_event", "hardware": "perf_event",
 }  # fmt: skip
-# Software events by the names bpftrace takes, and their default periods.
-SOFTWARE_DEFAULT_PERIOD = 1000
 
 
 @dataclass
@@ -93,20 +93,33 @@ def _expand(ap: ast.AttachPoint, facts) -> list[tuple]:
         return [(kind, f"raw_tracepoint/{event}", f"rawtracepoint:{event}", AttachTarget(event), None)]
     if kind in ("interval", "profile"):
         unit_part, rate_part = ap.part(ast.Role.UNIT), ap.part(ast.Role.RATE)
-        unit = unit_part.text if unit_part else ("hz" if kind == "profile" else "ns")
-        rate = int(rate_part.text)
-        return [(kind, "perf_event", f"{kind}:{unit}:{rate_part.text}", AttachTarget(unit=unit, rate=rate), None)]
+        # `interval:1s` (0.26) is a duration literal, in nanoseconds.
+        unit = unit_part.text if unit_part else ("hz" if kind == "profile" and rate_part.text.isdigit() else "ns")
+        rate, _ = parse_int(rate_part.text)
+        name = f"{kind}:{unit}:{rate_part.text}" if unit_part else f"{kind}:{rate_part.text}"
+        return [(kind, "perf_event", name, AttachTarget(unit=unit, rate=rate), None)]
     if kind in ("software", "hardware"):
         event = ap.part(ast.Role.EVENT).text
         count = ap.part(ast.Role.COUNT)
-        rate = int(count.text) if count else SOFTWARE_DEFAULT_PERIOD
+        rate = parse_int(count.text)[0] if count else 0  # 0: the event's default period
         name = f"{kind}:{event}:{count.text if count else ''}".rstrip(":")
         return [(kind, "perf_event", name, AttachTarget(event, rate=rate), None)]
     if kind in ("kprobe", "kretprobe", "fentry", "fexit"):
         function = ap.part(ast.Role.FUNCTION).text
         if has_wildcard(function):
-            raise CodegenError(f"wildcard {kind}s are not supported by the backend yet", ap)
+            raise Unsupported(f"wildcard {kind}s are not supported by the backend yet", ap)
         offset = ap.part(ast.Role.OFFSET)
+        arguments = _function_arguments(facts, function) if kind in ("fentry", "fexit") else None
         return [(kind, f"{kind}/{function}", f"{kind}:{function}",
-                 AttachTarget(function, offset=int(offset.text, 0) if offset else 0), None)]  # fmt: skip
-    raise CodegenError(f"{kind or written} probes are not supported by the backend yet", ap)
+                 AttachTarget(function, offset=int(offset.text, 0) if offset else 0), arguments)]  # fmt: skip
+    raise Unsupported(f"{kind or written} probes are not supported by the backend yet", ap)
+
+
+def _function_arguments(facts, function: str):
+    """fentry/fexit `args`: a tracing program's context is an array of u64,
+    one per argument of the traced function, in order."""
+    proto = facts.function(function)
+    if proto is None:
+        return None
+    fields = tuple(C.CField(name, ctype, 8 * i) for i, (name, ctype) in enumerate(proto.params))
+    return C.Tracepoint("fentry", function, fields)

@@ -101,7 +101,12 @@ class SymbolTable:
 
     def _widen_slot(self, symbol, slot: str, new: T.Type) -> Optional[T.Type]:
         current = getattr(symbol, slot)
-        joined = new if current is None else T.join(current, new)
+        if current is None or (T.is_unknown(current) and not T.is_unknown(new)):
+            # A slot first given an unknown value (one read before it is
+            # typed, as `@x = @y + 1` before `@y = 2`) takes a known type later.
+            joined = new
+        else:
+            joined = T.join(current, new)
         if joined is None:
             return None
         if joined != current:
