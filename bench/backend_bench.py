@@ -2,7 +2,7 @@
 """Backend: btc running programs, side by side with bpftrace 0.17.
 
     .venv/bin/python bench/backend_bench.py [--only startup,xlated,drain,mapprint,rss]
-                                            [--runs 3] [--events 200000] [--rate 0]
+                                            [--runs 3] [--events 200000] [--rates 0,200000]
                                             [--keys 100000] [--phases]
 
 Needs root, bpftool and bpftrace; the printf-drain and map-print cases also
@@ -61,7 +61,13 @@ def table(rows: list[Row]) -> str:
     lines = []
     for row in rows:
         theirs = fmt(statistics.median(row.theirs), row.unit) if row.theirs else "no data"
-        ours = fmt(statistics.median(row.ours), row.unit) if row.ours else "FAILED/no data"
+        ours = fmt(statistics.median(row.ours), row.unit) if row.ours else "failed (see below)"
+        for label, why in row.missing.items():
+            if label == "bpftrace":
+                theirs += f" ({why})" if row.theirs else ""
+                theirs = theirs if row.theirs else why
+            elif label == row.btc_label:
+                ours = f"{ours} ({why})" if row.ours else why
         ratio = row.ratio()
         sign = ">=" if row.higher_is_better else "<="
         met = {True: "yes", False: "NO", None: "?"}[row.met()]
@@ -92,8 +98,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", default=",".join(CASES), help=f"comma-separated subset of {', '.join(CASES)}")
     ap.add_argument("--runs", type=int, default=3, help="timed runs per tool and case (startup: 2x this)")
-    ap.add_argument("--events", type=int, default=200_000, help="printf drain: events per run")
-    ap.add_argument("--rate", type=int, default=0, help="printf drain: events/s the driver paces (0 = flat out)")
+    ap.add_argument("--events", type=int, default=200_000,
+                    help="printf drain: events per run (btc's 4 MiB ring holds about 100k)")
+    ap.add_argument("--rates", default="0,200000",
+                    help="printf drain: comma-separated driver paces in calls/s (0 = flat out)")
     ap.add_argument("--keys", type=int, default=100_000, help="map print: keys in the map")
     ap.add_argument("--phases", action="store_true", help="also time btc's phases (imports, compile, load...)")
     args = ap.parse_args()
@@ -121,7 +129,7 @@ def main() -> int:
                 elif case == "xlated":
                     rows += xlated(bench)
                 elif case == "drain":
-                    rows += drain(bench, args.events, args.rate)
+                    rows += drain(bench, args.events, [int(r) for r in args.rates.split(",") if r.strip()])
                 elif case == "mapprint":
                     rows += mapprint(bench, args.keys)
                 elif case == "rss":

@@ -32,6 +32,7 @@ class Row:
     higher_is_better: bool = False
     btc_label: str = "btc"
     notes: list[str] = field(default_factory=list)
+    missing: dict[str, str] = field(default_factory=dict)  # tool label -> why it has no samples
 
     def ratio(self) -> Optional[float]:
         if not self.theirs or not self.ours or statistics.median(self.theirs) == 0:
@@ -176,7 +177,7 @@ def xlated(bench: Bench) -> list[Row]:
     for name, program in XLATED:
         slots: dict[str, list[float]] = {t.label: [] for t in contenders}
         notes = []
-        for _ in range(max(1, min(bench.runs, 2))):  # deterministic: two looks are plenty
+        for _ in range(1 if bench.runs < 5 else 2):  # deterministic: one look is enough
             for tool in contenders:
                 run = bench.spawn(tool, program + STOPPER, output=os.devnull, stdout=os.devnull)
                 try:

@@ -27,6 +27,7 @@ import re
 from llvmlite import ir
 
 from .errors import CodegenError
+from .func_debuginfo import add_function_debug_info
 from .map_debuginfo import MapDebugInfo
 
 TRIPLE = "bpfel"
@@ -128,6 +129,8 @@ class BpfModule:
         self.ir.data_layout = DATALAYOUT
         self._debug = MapDebugInfo(self.ir, f"{name}.bt")
         self._strings: dict[bytes, ir.GlobalVariable] = {}
+        self._callbacks: list[ir.Function] = []
+        self._unit = None  # the debug compile unit, once finished
         self._finished = False
         self._add_license("GPL")  # GPL-only helpers (probe_read, ...) need it
 
@@ -169,6 +172,17 @@ class BpfModule:
         function.args[0].name = "ctx"
         return function
 
+    def add_callback(self, symbol: str, parameters: int = 4) -> ir.Function:
+        """A static `i64 symbol(ptr, ...)` to pass to a helper that calls
+        back (bpf_for_each_map_elem: map, key, value, context)."""
+        self._check_symbol(symbol)
+        function = ir.Function(self.ir, ir.FunctionType(I64, [PTR] * parameters), symbol)
+        function.linkage = "internal"
+        function.attributes.add("nounwind")
+        function.attributes.add("noinline")
+        self._callbacks.append(function)
+        return function
+
     def string_constant(self, data: bytes) -> ir.GlobalVariable:
         """A private constant byte array in .rodata (libbpf makes .rodata an
         internal read-only map). Give the terminating NUL yourself. The same
@@ -182,7 +196,7 @@ class BpfModule:
         variable.linkage = "private"
         # Named explicitly: LLVM would pick .rodata.str1.1 for mergeable strings.
         variable.section = ".rodata"
-        variable.align = 1
+        variable.align = 8  # so that it can be copied a word at a time
         self._strings[data] = variable
         return variable
 
@@ -205,9 +219,15 @@ class BpfModule:
         """The module as LLVM IR text. Completes the debug info, so no map
         can be added afterwards."""
         if not self._finished:
-            self._debug.finish(producer="btls")
+            self._unit = self._debug.finish(producer="btls")
             self._finished = True
-        return str(self.ir)
+        text = str(self.ir)
+        if self._callbacks and self._unit is not None:
+            # Then the kernel wants func_info for every function (func_debuginfo.py).
+            functions = [(f, f in self._callbacks) for f in self.ir.functions if f.blocks]
+            text = add_function_debug_info(text, functions, self._unit.get_reference(),
+                                           self._debug.file.get_reference())  # fmt: skip
+        return text
 
     def check_before_llvm(self) -> None:
         """Raises CodegenError for what LLVM's BPF backend would end the

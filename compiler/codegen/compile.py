@@ -51,6 +51,7 @@ def compile_program(analysis, facts, options: Optional[Options] = None, *, name:
         events=list(unit.events.events),
         source_name=analysis.source.name,
         max_strlen=options.max_strlen,
+        uses_start_time=unit._start_time_map is not None,
     )
     obj = run_isolated(unit.module.compile)
     return CompiledProgram(obj, info, unit.module.ir_text())

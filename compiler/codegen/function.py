@@ -56,6 +56,7 @@ class FunctionContext:
     init_builder: ir.IRBuilder = field(init=False)  # zeroes variables, once the scratch is known
     body: ir.Block = field(init=False)
     stack_used: int = 0
+    stack_budget: int = STACK_BUDGET
     scratch_used: int = 0
     variables: dict = field(default_factory=dict)  # VariableSymbol -> pointer to its memory
     loops: list[Loop] = field(default_factory=list)
@@ -80,7 +81,7 @@ class FunctionContext:
         """Fresh memory for `size` bytes, zeroed by nobody: callers write it."""
         size = max(1, size)
         rounded = (size + 7) // 8 * 8
-        if size <= LARGEST_STACK_TEMP and self.stack_used + rounded <= STACK_BUDGET:
+        if size <= LARGEST_STACK_TEMP and self.stack_used + rounded <= self.stack_budget:
             self.stack_used += rounded
             return self._alloca(rounded)
         offset = self.scratch_used
@@ -108,11 +109,11 @@ class FunctionContext:
             self._scratch = lookup
         return self._scratch
 
-    def zero(self, ptr: ir.Value, size: int) -> None:
-        self.unit.memset(self.builder, ptr, 0, size)
+    def zero(self, ptr: ir.Value, size: int, align: int = 8) -> None:
+        self.unit.memset(self.builder, ptr, 0, size, align)
 
-    def copy(self, dst: ir.Value, src: ir.Value, size: int) -> None:
-        self.unit.memcpy(self.builder, dst, src, size)
+    def copy(self, dst: ir.Value, src: ir.Value, size: int, align: int = 8) -> None:
+        self.unit.memcpy(self.builder, dst, src, size, align)
 
     # --------------------------------------------------------- control
 
@@ -152,7 +153,7 @@ class FunctionContext:
 
     def _variable_memory(self, size: int) -> ir.Value:
         rounded = (size + 7) // 8 * 8
-        if size <= LARGEST_STACK_TEMP and self.stack_used + rounded <= STACK_BUDGET:
+        if size <= LARGEST_STACK_TEMP and self.stack_used + rounded <= self.stack_budget:
             self.stack_used += rounded
             slot = self._alloca(rounded)
         else:

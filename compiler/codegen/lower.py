@@ -19,11 +19,13 @@ from .errors import CodegenError, Unsupported
 from .function import FunctionContext, Loop
 from .lower_calls import CallLowering
 from .lower_expressions import ExpressionLowering
+from .lower_loops import LoopLowering
+from .lower_memory import MemoryReads
 from .lower_values import ValueMoves
 from .values import Value, i64
 
 
-class Lowerer(CallLowering, ExpressionLowering, ValueMoves):
+class Lowerer(CallLowering, ExpressionLowering, LoopLowering, MemoryReads, ValueMoves):
     def __init__(self, fn: FunctionContext) -> None:
         self.fn = fn
         self.unit = fn.unit
@@ -130,7 +132,8 @@ class Lowerer(CallLowering, ExpressionLowering, ValueMoves):
 
     def s_For(self, stmt: ast.For) -> None:
         if not isinstance(stmt.iterable, ast.Range):
-            raise Unsupported("for loops over maps are not supported by the backend yet", stmt.iterable)
+            self.for_over_map(stmt)
+            return
         symbol = self.unit.symbol_of(stmt.var)
         slot = self.fn.variable_slot(symbol, symbol.type)
         start = self.as_scalar(self.expr(stmt.iterable.start))

@@ -82,6 +82,17 @@ class CallLowering(OutputLowering, AggregationLowering):
             raise Unsupported(f"nsecs({clock}) is not supported by the backend yet", node)
         return Value(T.UINT64, scalar=self.helper(helper, []))
 
+    def b_elapsed(self, node, args) -> Value:
+        key = self.fn.temp(4)
+        self.builder.store(ir.Constant(I32, 0), key)
+        slot = self.helper("map_lookup_elem", [self.unit.start_time_map, key], PTR)
+        start = self.fn.temp(8)
+        self.builder.store(i64(0), start)
+        with self.builder.if_then(self.builder.icmp_unsigned("!=", slot, ir.Constant(PTR, None))):
+            self.builder.store(self.builder.load(slot, typ=I64), start)
+        now = self.helper("ktime_get_ns", [])
+        return Value(T.UINT64, scalar=self.builder.sub(now, self.builder.load(start, typ=I64)))
+
     def b_comm(self, node, args) -> Value:
         if args:
             raise Unsupported("comm() of another task is not supported by the backend yet", node)
@@ -177,7 +188,7 @@ class CallLowering(OutputLowering, AggregationLowering):
         body = ir.Constant(I64, 4)
         destination = self.builder.gep(ptr, [body], source_etype=ir.IntType(8))
         if address.in_memory:
-            self.fn.copy(destination, address.ptr, min(size, t.length - 4))
+            self.fn.copy(destination, address.ptr, min(size, t.length - 4), align=4)
         else:
             self.builder.store(self.builder.trunc(self.as_scalar(address), I32), destination)
         return Value(t, ptr=ptr)

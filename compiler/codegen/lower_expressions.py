@@ -161,8 +161,14 @@ class ExpressionLowering:
             return b.zext(compare(_COMPARE[op], a, c), I64)
         if op in ("/", "%"):
             # BPF (cpu v3) has no signed division; bpftrace divides unsigned too.
-            # A zero divisor gives 0, as in BPF.
-            return b.udiv(a, c) if op == "/" else b.urem(a, c)
+            # Dividing by zero gives 0 (and x % 0 is x), as BPF does; for LLVM
+            # it is undefined, and it would conclude that the divisor, and
+            # the map lookup it came from, cannot be zero, dropping a null check.
+            zero = b.icmp_unsigned("==", c, i64(0))
+            safe = b.select(zero, i64(1), c)
+            if op == "/":
+                return b.select(zero, i64(0), b.udiv(a, safe))
+            return b.select(zero, a, b.urem(a, safe))
         simple = {"+": b.add, "-": b.sub, "*": b.mul, "&": b.and_, "|": b.or_, "^": b.xor, "<<": b.shl}
         if op in simple:
             return simple[op](a, c)
@@ -328,7 +334,11 @@ class ExpressionLowering:
             offsets, _ = layout.struct_layout(layout.elements(base.type))
             index = names.index(node.field.text)
             return self.element_at(base, offsets[index], base.type.fields[index][1])
-        raise Unsupported("reading kernel struct fields is not supported by the backend yet", node)
+        if isinstance(base.type, T.CRecord) or (
+            isinstance(base.type, T.Pointer) and isinstance(base.type.target, T.CRecord)
+        ):
+            return self.struct_field(node, base)
+        raise Unsupported(f"fields of {base.type} are not supported by the backend yet", node)
 
     def tracepoint_field(self, node: ast.FieldAccess) -> Value:
         if self.fn.target.kind == "rawtracepoint":
@@ -348,7 +358,7 @@ class ExpressionLowering:
         if is_scalar(t) or isinstance(t, T.Bool):
             return self.load(ptr, t)
         copy = self.fn.temp_for(t)
-        self.fn.copy(copy, ptr, layout.size_of(t))
+        self.fn.copy(copy, ptr, layout.size_of(t), align=field.offset & -field.offset if field.offset else 8)
         return Value(t, ptr=copy)
 
     # ------------------------------------------------------------- casts
@@ -374,8 +384,6 @@ class ExpressionLowering:
             raise Unsupported("sizeof of this type is not supported by the backend yet", node)
         return Value(T.UINT64, scalar=i64(size))
 
-    def dereference(self, node: ast.Unary) -> Value:
-        raise Unsupported("dereferencing pointers is not supported by the backend yet", node)
 
 
 def _signed_operation(left: T.Type, right: T.Type) -> bool:

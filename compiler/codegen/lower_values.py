@@ -51,13 +51,20 @@ class ValueMoves:
         if isinstance(t, (T.Tuple, T.Record)) and isinstance(value.type, (T.Tuple, T.Record)):
             self._store_elements(value, ptr, t)
             return
+        if isinstance(value.type, T.CRecord) and value.scalar is not None:
+            # A struct held by reference: its bytes come from the traced memory.
+            size = min(layout.size_of(t), layout.size_of(value.type))
+            helper = "probe_read_user" if value.user else "probe_read_kernel"
+            self.helper(helper, [ptr, ir.Constant(ir.IntType(32), size), self.builder.inttoptr(value.scalar, ir.PointerType())])
+            return
         if not value.in_memory:
             raise CodegenError(f"a value of type {value.type} cannot be stored as {t}")
         size, source_size = layout.size_of(t), layout.size_of(value.type)
         copied = min(size, source_size)
-        self.fn.copy(ptr, value.ptr, copied)
+        align = min(layout.align_of(t), layout.align_of(value.type))
+        self.fn.copy(ptr, value.ptr, copied, align)
         if copied < size:
-            self.fn.zero(byte_ptr(self.builder, ptr, copied), size - copied)
+            self.fn.zero(byte_ptr(self.builder, ptr, copied), size - copied, _alignment(align, copied))
 
     def _store_elements(self, value: Value, ptr: ir.Value, t: T.Type) -> None:
         source_types, target_types = layout.elements(value.type), layout.elements(t)
@@ -93,3 +100,10 @@ class ValueMoves:
     def truth(self, value: Value) -> ir.Value:
         """An i1: is the value non-zero (ints, bools, pointers)?"""
         return self.builder.icmp_unsigned("!=", self.as_scalar(value), i64(0))
+
+
+def _alignment(align: int, offset: int) -> int:
+    """What `align`-aligned memory is aligned to `offset` bytes further on."""
+    while align > 1 and offset % align:
+        align //= 2
+    return align

@@ -32,6 +32,8 @@ numbers metadata as it is created and cannot express a forward reference.
 
 from __future__ import annotations
 
+from typing import Optional
+
 from llvmlite import ir
 
 _POINTER_BITS = 64
@@ -82,12 +84,13 @@ class MapDebugInfo:
         self._variables.append(expression)
         return expression
 
-    def finish(self, producer: str) -> None:
-        """Adds the compile unit listing every map, and the module flag.
-        Without any map there is no debug info at all (none is needed)."""
+    def finish(self, producer: str) -> Optional[ir.DIValue]:
+        """Adds the compile unit listing every map, and the module flag, and
+        returns the unit. Without any map there is no debug info at all
+        (none is needed)."""
         if self._finished or not self._variables:
             self._finished = True
-            return
+            return None
         self._finished = True
         unit = self._module.add_debug_info("DICompileUnit", {
             "language": ir.DIToken("DW_LANG_C99"),
@@ -102,6 +105,11 @@ class MapDebugInfo:
         i32 = ir.IntType(32)
         # Behaviour 2 is "warning" on a mismatch; version 3 is what LLVM expects.
         self._module.add_named_metadata("llvm.module.flags", [i32(2), "Debug Info Version", i32(3)])
+        return unit
+
+    @property
+    def file(self) -> ir.DIValue:
+        return self._file
 
     def _basic_type(self, name: str, bits: int, encoding: str) -> ir.DIValue:
         return self._module.add_debug_info("DIBasicType", {

@@ -10,7 +10,7 @@ from typing import Optional
 from llvmlite import ir
 
 from ..runtime import layout
-from ..runtime.program import LOST_EVENTS_MAP, RINGBUF_MAP, EventInfo, MapInfo
+from ..runtime.program import LOST_EVENTS_MAP, RINGBUF_MAP, START_TIME_MAP, EventInfo, MapInfo
 from ..semantic import types as T
 from .bpf_module import BpfModule
 from .values import I8, I32, I64, PTR, i64
@@ -86,6 +86,9 @@ class Unit:
     events: EventTable = field(default_factory=EventTable)
     program_count: int = 0
     _scratch_map: Optional[ir.GlobalVariable] = None
+    _start_time_map: Optional[ir.GlobalVariable] = None
+    _counting_callback: Optional[ir.Function] = None
+    _callbacks: int = 0
 
     def __post_init__(self) -> None:
         self.ringbuf = self.module.add_map(RINGBUF_MAP, "ringbuf", 0, 0, RINGBUF_BYTES)
@@ -110,28 +113,48 @@ class Unit:
             self._scratch_map = self.module.add_map(SCRATCH_MAP, "percpu_array", 4, SCRATCH_SLICE, entries)
         return self._scratch_map
 
+    @property
+    def start_time_map(self) -> ir.GlobalVariable:
+        if self._start_time_map is None:
+            self._start_time_map = self.module.add_map(START_TIME_MAP, "array", 4, 8, 1)
+        return self._start_time_map
+
+    def next_callback(self) -> int:
+        self._callbacks += 1
+        return self._callbacks
+
+    def counting_callback(self) -> ir.Function:
+        """A callback for bpf_for_each_map_elem that counts keys into the
+        u64 its context points to (len(@map))."""
+        if self._counting_callback is None:
+            function = self.module.add_callback("btls_count_keys")
+            builder = ir.IRBuilder(function.append_basic_block("entry"))
+            counter = function.args[3]
+            builder.store(builder.add(builder.load(counter, typ=I64), i64(1)), counter)
+            builder.ret(i64(0))
+            self._counting_callback = function
+        return self._counting_callback
+
     # --------------------------------------------------- memory helpers
 
-    def memset(self, builder: ir.IRBuilder, ptr: ir.Value, byte: int, size: int) -> None:
-        """Fill memory with stores of words, then bytes."""
+    def memset(self, builder: ir.IRBuilder, ptr: ir.Value, byte: int, size: int, align: int = 8) -> None:
+        """Fill `size` bytes; `align` is what `ptr` is known to be aligned to
+        (a wider access than that is split into bytes by the BPF backend)."""
         store = _store_for(size)
         offset = 0
-        word = ir.Constant(I64, int.from_bytes(bytes([byte]) * 8, "little"))
-        while offset + 8 <= size:
-            store(builder, word, _at(builder, ptr, offset))
-            offset += 8
-        while offset < size:
-            store(builder, ir.Constant(I8, byte), _at(builder, ptr, offset))
-            offset += 1
+        for width in _widths(size, align):
+            value = ir.Constant(ir.IntType(width * 8), int.from_bytes(bytes([byte]) * width, "little"))
+            store(builder, value, _at(builder, ptr, offset), width)
+            offset += width
 
-    def memcpy(self, builder: ir.IRBuilder, dst: ir.Value, src: ir.Value, size: int) -> None:
+    def memcpy(self, builder: ir.IRBuilder, dst: ir.Value, src: ir.Value, size: int, align: int = 8) -> None:
+        """Copy `size` bytes; both pointers are aligned to `align`."""
         store = _store_for(size)
         offset = 0
-        for width, typ in ((8, I64), (4, I32), (1, I8)):
-            while offset + width <= size:
-                value = builder.load(_at(builder, src, offset), typ=typ, align=1)
-                store(builder, value, _at(builder, dst, offset))
-                offset += width
+        for width in _widths(size, align):
+            value = builder.load(_at(builder, src, offset), typ=ir.IntType(width * 8), align=width)
+            store(builder, value, _at(builder, dst, offset), width)
+            offset += width
 
     # -------------------------------------------------------- events
 
@@ -157,19 +180,35 @@ MERGEABLE_BYTES = 64
 class _VolatileStore(ir.StoreInstr):
     def descr(self, buf) -> None:
         value, ptr = self.operands
-        buf.append(f"store volatile {value.type} {value.get_reference()}, {ptr.type} {ptr.get_reference()}, align 1\n")
+        buf.append(f"store volatile {value.type} {value.get_reference()}, {ptr.type} {ptr.get_reference()},"
+                   f" align {self.align or 1}\n")  # fmt: skip
 
 
-def _plain_store(builder: ir.IRBuilder, value: ir.Value, ptr: ir.Value) -> None:
-    builder.store(value, ptr, align=1)
+def _plain_store(builder: ir.IRBuilder, value: ir.Value, ptr: ir.Value, align: int) -> None:
+    builder.store(value, ptr, align=align)
 
 
-def _volatile_store(builder: ir.IRBuilder, value: ir.Value, ptr: ir.Value) -> None:
-    builder._insert(_VolatileStore(builder.block, value, ptr))
+def _volatile_store(builder: ir.IRBuilder, value: ir.Value, ptr: ir.Value, align: int) -> None:
+    store = _VolatileStore(builder.block, value, ptr)
+    store.align = align
+    builder._insert(store)
 
 
 def _store_for(size: int):
     return _plain_store if size <= MERGEABLE_BYTES else _volatile_store
+
+
+def _widths(size: int, align: int) -> list[int]:
+    """The access widths that cover `size` bytes from an `align`-aligned
+    start: the widest each offset allows."""
+    widths, offset = [], 0
+    while offset < size:
+        width = 8
+        while width > 1 and (width > align or offset % width or offset + width > size):
+            width //= 2
+        widths.append(width)
+        offset += width
+    return widths
 
 
 def _at(builder: ir.IRBuilder, ptr: ir.Value, offset: int) -> ir.Value:

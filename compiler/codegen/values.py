@@ -56,6 +56,9 @@ class Value:
     type: T.Type
     scalar: Optional[ir.Value] = None
     ptr: Optional[ir.Value] = None
+    # A C struct is handled by reference: `scalar` holds its address, in
+    # user memory when `user` (see lower_memory.py).
+    user: bool = False
 
     @property
     def in_memory(self) -> bool:
@@ -65,7 +68,7 @@ class Value:
 def load_scalar(builder: ir.IRBuilder, ptr: ir.Value, t: T.Type) -> ir.Value:
     """Read a scalar of type `t` from memory as an i64."""
     size = layout.size_of(t) if not isinstance(t, T.Aggregation) else 8
-    raw = builder.load(ptr, typ=int_type(size), align=1)
+    raw = builder.load(ptr, typ=int_type(size), align=size)
     if size == 8:
         return raw
     return builder.sext(raw, I64) if is_signed(t) else builder.zext(raw, I64)
@@ -75,9 +78,9 @@ def store_scalar(builder: ir.IRBuilder, value: ir.Value, ptr: ir.Value, t: T.Typ
     """Write an i64 to memory as a value of type `t` (truncating)."""
     size = layout.size_of(t) if not isinstance(t, T.Aggregation) else 8
     if size == 8:
-        builder.store(value, ptr, align=1)
+        builder.store(value, ptr, align=8)
     else:
-        builder.store(builder.trunc(value, int_type(size)), ptr, align=1)
+        builder.store(builder.trunc(value, int_type(size)), ptr, align=size)
 
 
 def normalise(builder: ir.IRBuilder, value: ir.Value, t: T.Type) -> ir.Value:

@@ -161,3 +161,10 @@ def _index(i: int) -> bytes:
 
 def _buffer(data: bytes):
     return C.create_string_buffer(data, len(data))
+
+
+def write_u64(map_fd: int, value: int, index: int = 0) -> None:
+    """Sets element `index` of an array map of u64 values."""
+    data = C.c_uint64(value)
+    libbpf.check_int(libbpf.lib().bpf_map_update_elem(map_fd, _buffer(_index(index)), C.byref(data), 0),
+                     "bpf_map_update_elem")  # fmt: skip

@@ -25,6 +25,9 @@ RINGBUF_MAP = "ringbuf"
 # A u64 global in .bss counting records the ring buffer had no room for;
 # read it from libbpf's ".bss" internal map, at offset 0.
 LOST_EVENTS_MAP = "lost_events"
+# An array of one u64: the program's start time (bpf_ktime_get_ns), which the
+# runtime writes before BEGIN when the program reads `elapsed`.
+START_TIME_MAP = "start_time"
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,7 @@ class ProgramInfo:
     max_strlen: int = 1024
     print_maps_on_exit: bool = True
     stack_mode: str = "bpftrace"
+    uses_start_time: bool = False  # the object has START_TIME_MAP
 
     def event(self, event_id: int) -> Optional[EventInfo]:
         return self.events[event_id] if 0 <= event_id < len(self.events) else None

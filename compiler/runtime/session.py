@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import BinaryIO, Optional
 
@@ -24,7 +25,7 @@ from .errors import RuntimeFailure
 from .events import EventHandler
 from .loader import LoadedProgram
 from .output import DEFAULT_STYLE, JsonOutput, Resolver, Style, TextOutput, encode_output
-from .program import LOST_EVENTS_MAP, RINGBUF_MAP, CompiledProgram
+from .program import LOST_EVENTS_MAP, RINGBUF_MAP, START_TIME_MAP, CompiledProgram
 from .ringbuf import RingBufferReader
 
 POLL_MS = 100  # how long one wait for events may take: the latency of Ctrl-C
@@ -119,6 +120,8 @@ class Session:
     def _run_loaded(self, program: LoadedProgram, ring: RingBufferReader, handler: EventHandler) -> None:
         if not self.options.quiet:
             self.announce(sum(max(1, len(p.attach)) for p in self.info.probes))
+        if self.info.uses_start_time:
+            mapread.write_u64(program.map_fd(START_TIME_MAP), time.clock_gettime_ns(time.CLOCK_MONOTONIC))
         program.run_begin()
         self._drain(ring, handler)
         if not handler.exited:

@@ -37,6 +37,9 @@ class Analysis:
     types: dict = field(default_factory=dict)  # ast.Node -> Type
     references: dict = field(default_factory=dict)  # ast.Node -> Symbol
     symbols: list[Symbol] = field(default_factory=list)
+    # The C types the program saw (kernel BTF and its own definitions):
+    # codegen asks it where struct fields are.
+    context: Optional[object] = None
 
     @property
     def program(self) -> ast.Program:
@@ -74,7 +77,7 @@ def analyse(
             run.diagnostics.append(error("internal-error", message, Span(0, 0)))
     checker = run.checker
     diagnostics = list(parsed.diagnostics) + run.diagnostics + checker.diagnostics
-    return Analysis(parsed, diagnostics, checker.types, checker.references, checker.symbols.all())
+    return Analysis(parsed, diagnostics, checker.types, checker.references, checker.symbols.all(), checker.ctx)
 
 
 @dataclass
@@ -142,7 +145,9 @@ def _end_of_program(checker: Checker) -> None:
     for symbol in checker.symbols.variables.values():
         if symbol.declared and not symbol.assigned and symbol.origin is not None:
             checker.warn("unassigned", f"Variable {symbol.name} was never assigned to.", symbol.origin)
-        elif symbol.definitions and not symbol.uses and symbol.origin is not None and not _meant_unused(symbol.name):
+        elif symbol.definitions and not symbol.uses and symbol.origin is not None and not (
+            symbol.loop or _meant_unused(symbol.name)
+        ):
             checker.warn("unused", f"Unused variable: {symbol.name}", symbol.origin,
                          hints=("assign it to `_` to discard a value on purpose",))  # fmt: skip
 

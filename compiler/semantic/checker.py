@@ -283,7 +283,7 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks):
         outer = self.scope
         self.scope = Scope(stmt, outer)
         symbol = self.symbols.variable(stmt, stmt.var.name)
-        symbol.assigned, symbol.origin = True, stmt.var.span
+        symbol.assigned, symbol.origin, symbol.loop = True, stmt.var.span, True
         self.symbols.widen(symbol, element)
         symbol.definitions.append(stmt.var.span)
         self.scope.variables[stmt.var.name] = symbol

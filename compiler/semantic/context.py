@@ -121,18 +121,30 @@ class TypeContext:
             return Missing(tuple(f.name for f in model.fields if f.name))
         return self.from_ctype(found.type)
 
-    def _find_field(self, model: C.CRecord, name: str, depth: int = 0) -> Optional[C.CField]:
+    def _find_field(self, model: C.CRecord, name: str) -> Optional[C.CField]:
+        located = self._locate(model, name, 0, 0)
+        return located[1] if located else None
+
+    def _locate(self, model: C.CRecord, name: str, base: int, depth: int) -> Optional[tuple[int, C.CField]]:
+        """The field `name` and its offset from the start of the record."""
         direct = model.field(name)
-        if direct is not None or depth > 8:
-            return direct
+        if direct is not None:
+            return base + direct.offset, direct
+        if depth > 8:
+            return None
         # C lets you name a field of an anonymous member struct or union.
         for member in model.fields:
             if not member.name and isinstance(member.type, C.CRecordRef):
                 inner = self._record_model(member.type)
-                found = inner and self._find_field(inner, name, depth + 1)
+                found = inner and self._locate(inner, name, base + member.offset, depth + 1)
                 if found:
                     return found
         return None
+
+    def field_location(self, t: T.CRecord, name: str) -> Optional[tuple[int, C.CField]]:
+        """Where `t.name` is: its byte offset in the record, and the field."""
+        model = self.record(t)
+        return self._locate(model, name, 0, 0) if model is not None else None
 
     def offset_of(self, t: T.CRecord, path: list[str]) -> Optional[int]:
         """Byte offset of a (nested) field path, or None when unknown."""
@@ -141,12 +153,11 @@ class TypeContext:
         for name in path:
             if not isinstance(current, T.CRecord):
                 return None
-            model = self.record(current)
-            found = model and self._find_field(model, name)
-            if not found:
+            located = self.field_location(current, name)
+            if not located:
                 return None
-            offset += found.offset
-            current = self.from_ctype(found.type)
+            offset += located[0]
+            current = self.from_ctype(located[1].type)
         return offset
 
     # ------------------------------------------------------------ names

@@ -36,6 +36,7 @@ class VariableSymbol(Symbol):
     declared_type: Optional[T.Type] = None
     assigned: bool = False
     origin: Optional[Span] = None  # where it came into scope
+    loop: bool = False  # a for loop's variable: not "unused" when the body ignores it
 
 
 @dataclass(eq=False)

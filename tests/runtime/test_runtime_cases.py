@@ -6,23 +6,35 @@ attached, and its output checked. Cases marked COMPARE also run bpftrace
 These need root and BPF (marker `bpf`). Probes that fire on shared events
 filter on the case's own trigger command (`pid == cpid`), because other
 programs on the machine may trace the same events.
+
+Every run of btc carries BTLS_RUNTIME_TEST=<this pytest's pid> in its
+environment, so that test_runtime_leaks.py can tell the programs of our
+runs from those of other btc processes on the machine (another test run
+included).
 """
 
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from rtcases import check_output, load_cases
+from rtcases import Case, check_output, check_stderr, load_cases
 
 CASES = load_cases(Path(__file__).parent / "cases")
 BTC = [sys.executable, "-m", "compiler.cli"]
 ROOT = Path(__file__).parent.parent.parent
+MARKER_VARIABLE = "BTLS_RUNTIME_TEST"
+SIGNAL_PAUSE = 0.3  # after the awaited line: time for the probes to be attached
 
 pytestmark = [
     pytest.mark.bpf,
@@ -30,40 +42,127 @@ pytestmark = [
 ]
 
 
-def _command(base: list[str], case) -> list[str]:
-    args = [a.replace("$TRIGGER", case.trigger) for a in case.args]
-    return [*base, *args, "-e", case.text, *case.after]
+@dataclass
+class Run:
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+    files: dict[str, bytes | None] = field(default_factory=dict)
 
 
-def _run(command: list[str], case) -> subprocess.CompletedProcess:
+def _substitute(text: str, case: Case, tmp: Path) -> str:
+    return text.replace("$TRIGGER", case.trigger).replace("$TMP", str(tmp))
+
+
+def _command(base: list[str], case: Case, tmp: Path) -> list[str]:
+    args = [_substitute(a, case, tmp) for a in case.args]
+    after = [_substitute(a, case, tmp) for a in case.after]
+    return [*_runas(case), *base, *args, "-e", _substitute(case.text, case, tmp), *after]
+
+
+def _runas(case: Case) -> list[str]:
+    if case.runas is None:
+        return []
+    user = pwd.getpwnam(case.runas)
+    return ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
+
+
+def _environment() -> dict[str, str]:
+    return {**os.environ, MARKER_VARIABLE: str(os.getpid())}
+
+
+def _run(base: list[str], case: Case, tmp: Path) -> Run:
+    """Run btc (or bpftrace) on the case, sending its SIGNAL if it has one,
+    and collect what it printed and the files it was expected to write."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    for command in case.setup:
+        subprocess.run(["sh", "-c", _substitute(command, case, tmp)], cwd=ROOT, timeout=30, check=True)
+    process = subprocess.Popen(
+        _command(base, case, tmp), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=ROOT, env=_environment(), start_new_session=True,
+    )  # fmt: skip
+    lines: list[bytes] = []
+    errors: list[bytes] = []
+    seen = threading.Event()
+    wanted = None if case.signal_after is None else case.signal_after.encode()
+
+    def read_stdout() -> None:
+        for line in iter(process.stdout.readline, b""):
+            lines.append(line)
+            if wanted is None or line.rstrip(b"\n") == wanted:
+                seen.set()
+        seen.set()  # stdout closed: nothing more to wait for
+
+    def read_stderr() -> None:
+        errors.append(process.stderr.read())
+
+    readers = [threading.Thread(target=read_stdout), threading.Thread(target=read_stderr)]
+    for reader in readers:
+        reader.start()
+    deadline = time.monotonic() + case.timeout
     try:
-        return subprocess.run(command, capture_output=True, timeout=case.timeout, cwd=ROOT, check=False)
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"{case.name}: no exit within {case.timeout}s; stdout so far:\n{(exc.stdout or b'').decode()}")
+        if case.signal is not None:
+            if seen.wait(case.timeout) and process.poll() is None:
+                time.sleep(SIGNAL_PAUSE)
+                if process.poll() is None:
+                    process.send_signal(getattr(signal, case.signal))
+        returncode = process.wait(max(0.1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        for reader in readers:
+            reader.join(5)
+        pytest.fail(f"{case.name}: no exit within {case.timeout}s; stdout so far:\n{b''.join(lines).decode()}")
+    for reader in readers:
+        reader.join(10)
+    files = {}
+    for name, _ in case.files:
+        path = tmp / name
+        files[name] = path.read_bytes() if path.exists() else None
+    return Run(returncode, b"".join(lines), b"".join(errors), files)
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.file}:{c.name}")
-def test_runtime_case(case) -> None:
-    done = _run(_command(BTC, case), case)
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def _params():
+    for case in CASES:
+        marks = [pytest.mark.xfail(reason=case.xfail, strict=True)] if case.xfail else []
+        yield pytest.param(case, marks=marks, id=f"{case.file}:{case.name}")
+
+
+@pytest.mark.parametrize("case", list(_params()))
+def test_runtime_case(case: Case, tmp_path: Path) -> None:
+    done = _run(BTC, case, tmp_path / "btc")
     stdout = done.stdout.decode("utf-8", "replace")
     stderr = done.stderr.decode("utf-8", "replace")
     problems = check_output(case, stdout)
     if done.returncode != case.exit:
         problems.append(f"exit status {done.returncode}, expected {case.exit}")
-    for line in case.stderr:
-        if line not in stderr:
-            problems.append(f"missing in stderr: {line!r}")
+    problems += check_stderr(case, stderr)
+    for name, text in case.files:
+        got = done.files[name]
+        if got is None:
+            problems.append(f"no file $TMP/{name}")
+        elif got.decode("utf-8", "replace") != text:
+            problems.append(f"$TMP/{name} differs:\n--- expected\n{text}--- got\n{got.decode('utf-8', 'replace')}")
     assert not problems, "\n".join(problems) + f"\n--- stdout\n{stdout}--- stderr\n{stderr}"
     if case.compare:
-        _compare_with_bpftrace(case, done.stdout)
+        _compare_with_bpftrace(case, done, tmp_path / "bpftrace")
 
 
-def _compare_with_bpftrace(case, ours: bytes) -> None:
+def _compare_with_bpftrace(case: Case, ours: Run, tmp: Path) -> None:
     if shutil.which("bpftrace") is None:
         pytest.skip("bpftrace is not installed")
-    theirs = _run(_command(["bpftrace"], case), case)
+    theirs = _run(["bpftrace"], case, tmp)
     assert theirs.returncode == case.exit, theirs.stderr.decode()
-    assert ours.decode("utf-8", "replace") == theirs.stdout.decode("utf-8", "replace")
+    assert ours.stdout.decode("utf-8", "replace") == theirs.stdout.decode("utf-8", "replace")
+    for name, _ in case.files:
+        assert ours.files[name] == theirs.files[name], f"$TMP/{name} differs from bpftrace's"
 
 
 def test_there_are_cases() -> None:
