@@ -56,18 +56,19 @@ def fmt(value: float, unit: str) -> str:
     return f"{value:,.1f} {unit}"
 
 
+def cell(samples: list[float], unit: str, why: str | None, otherwise: str) -> str:
+    """The median, and why some runs are missing (e.g. they lost events)."""
+    if not samples:
+        return why or otherwise
+    return fmt(statistics.median(samples), unit) + (f" ({why})" if why else "")
+
+
 def table(rows: list[Row]) -> str:
     head = ["measurement", "bpftrace", "btc", "btc/bpftrace", "target", "met"]
     lines = []
     for row in rows:
-        theirs = fmt(statistics.median(row.theirs), row.unit) if row.theirs else "no data"
-        ours = fmt(statistics.median(row.ours), row.unit) if row.ours else "failed (see below)"
-        for label, why in row.missing.items():
-            if label == "bpftrace":
-                theirs += f" ({why})" if row.theirs else ""
-                theirs = theirs if row.theirs else why
-            elif label == row.btc_label:
-                ours = f"{ours} ({why})" if row.ours else why
+        theirs = cell(row.theirs, row.unit, row.missing.get("bpftrace"), "no data (see below)")
+        ours = cell(row.ours, row.unit, row.missing.get(row.btc_label), "failed (see below)")
         ratio = row.ratio()
         sign = ">=" if row.higher_is_better else "<="
         met = {True: "yes", False: "NO", None: "?"}[row.met()]
@@ -103,7 +104,8 @@ def main() -> int:
     ap.add_argument("--rates", default="0,200000",
                     help="printf drain: comma-separated driver paces in calls/s (0 = flat out)")
     ap.add_argument("--keys", type=int, default=100_000, help="map print: keys in the map")
-    ap.add_argument("--phases", action="store_true", help="also time btc's phases (imports, compile, load...)")
+    ap.add_argument("--phases", action="store_true",
+                    help="also time btc's phases (imports, compile, load...)")
     args = ap.parse_args()
     chosen = [c.strip() for c in args.only.split(",") if c.strip()]
     unknown = set(chosen) - set(CASES)

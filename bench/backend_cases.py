@@ -11,15 +11,12 @@ output to /dev/null and are stopped as soon as the program is loaded.
 from __future__ import annotations
 
 import os
-import re
 import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Optional
 
-from backend_procs import DRIVER_COMM, Driver, Running, Tool, program_ids, program_info
-
-LOST = re.compile(r"^Lost (\d+) events", re.M)
+from backend_procs import Running, Tool, program_ids, program_info
 
 
 @dataclass
@@ -40,9 +37,13 @@ class Row:
         return statistics.median(self.ours) / statistics.median(self.theirs)
 
     def met(self) -> Optional[bool]:
-        ratio = self.ratio()
-        if ratio is None or self.target is None:
+        """None when it cannot be told (no target, or no bpftrace figure);
+        False when btc has no figure (it failed or lost events)."""
+        if self.target is None or not self.theirs:
             return None
+        ratio = self.ratio()
+        if ratio is None:
+            return False
         return ratio >= self.target if self.higher_is_better else ratio <= self.target
 
 

@@ -55,7 +55,10 @@ def drain(bench: Bench, events: int, rates: list[int]) -> list[Row]:
     return rows
 
 
-def _drain_once(bench: Bench, tool: Tool, events: int, rate: int) -> Optional[tuple[Optional[float], int, str]]:
+DrainResult = tuple[Optional[float], int, str]
+
+
+def _drain_once(bench: Bench, tool: Tool, events: int, rate: int) -> Optional[DrainResult]:
     """(events/s, events lost, a one-line summary), or None if the run failed."""
     driver = Driver(bench.driver, "getppid", str(events), str(rate))
     path = bench.fresh_path("drain.txt")
@@ -99,9 +102,11 @@ def _drain_once(bench: Bench, tool: Tool, events: int, rate: int) -> Optional[tu
     lost = max(lost, events - printed)
     producer = drv.get("calls", 0) / (drv["elapsed_ns"] / 1e9) if drv.get("elapsed_ns") else 0
     cpu_us = (cpu1 - cpu0) * 1e6 / max(1, printed)
-    elapsed = (finish or seen[-1][0]) - go
-    summary = (f"{printed:,}/{events:,} printed, lost {lost:,}, {printed / elapsed:,.0f}/s into the file, "
-               f"driver {producer:,.0f} calls/s, {cpu_us:.1f} us CPU/event, max RSS {done.maxrss_kb // 1024} MB")  # fmt: skip
+    last_line = next(t for t, n in seen if n >= seen[-1][1])  # when the count stopped growing
+    elapsed = (finish or last_line) - go
+    summary = (f"{printed:,}/{events:,} printed, lost {lost:,}, "
+               f"{printed / elapsed:,.0f}/s into the file, driver {producer:,.0f} calls/s, "
+               f"{cpu_us:.1f} us CPU/event, max RSS {done.maxrss_kb // 1024} MB")
     if finish is None and not lost:
         return None, 0, summary + ", the end was not seen in the file before exit (left out)"
     return events / elapsed, lost, summary

@@ -83,7 +83,8 @@ def phases(bench: Bench) -> str:
         if problem:
             lines.append(f"    (stopped: {problem})")
 
-    lines.append("  heaviest imports of a cached `btc -e 'BEGIN { exit(); }'` (python -X importtime, cumulative)")
+    lines.append("  heaviest imports of a cached `btc -e 'BEGIN { exit(); }'`"
+                 " (python -X importtime, cumulative)")
     bench.spawn(tool, BEGIN_EXIT, stdout=os.devnull).wait(60)  # make sure it is cached
     done = subprocess.run([sys.executable, "-X", "importtime", "-m", "compiler", "-e", BEGIN_EXIT], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=60)  # fmt: skip

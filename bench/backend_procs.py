@@ -217,7 +217,8 @@ def build_driver(workdir: str) -> tuple[Optional[str], str]:
     if cc is None:
         return None, "no C compiler (cc) on PATH: install one (apt-get install gcc) to run it"
     binary = os.path.join(workdir, "syscall_loop")
-    done = subprocess.run([cc, "-O2", "-o", binary, str(DRIVER_SOURCE)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([cc, "-O2", "-o", binary, str(DRIVER_SOURCE)],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
     if done.returncode != 0:
         return None, f"{cc} failed on {DRIVER_SOURCE.name}: {done.stderr.strip()[:300]}"
     return binary, ""

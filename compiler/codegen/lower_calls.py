@@ -20,6 +20,10 @@ from .lower_output import OutputLowering
 from .values import I32, I64, PTR, Value, i64
 
 TASK_COMM_LEN = 16
+# Where x86_64's struct pt_regs keeps the argument registers (di, si, dx,
+# cx, r8, r9) and the return value (ax).
+X86_64_ARGUMENT_OFFSETS = (112, 104, 96, 88, 72, 64)
+X86_64_RETURN_OFFSET = 80
 
 
 class CallLowering(OutputLowering, AggregationLowering):
@@ -100,6 +104,29 @@ class CallLowering(OutputLowering, AggregationLowering):
         self.fn.zero(ptr, TASK_COMM_LEN)
         self.helper("get_current_comm", [ptr, i64(TASK_COMM_LEN)])
         return Value(T.String(TASK_COMM_LEN), ptr=ptr)
+
+    # ---------------------------------------------- probe arguments
+
+    def b_argN(self, node, args) -> Value:
+        name = node.name if isinstance(node, ast.Identifier) else node.name.text
+        index = int(name[3:])
+        kind = self.fn.target.kind
+        if kind in ("kprobe", "kretprobe", "uprobe", "uretprobe") and index < len(X86_64_ARGUMENT_OFFSETS):
+            return self.saved_register(X86_64_ARGUMENT_OFFSETS[index])
+        if kind == "rawtracepoint":
+            return Value(T.UINT64, scalar=self.builder.load(self.builder.gep(self.fn.ctx, [i64(8 * index)],
+                                                                            source_etype=ir.IntType(8)), typ=I64))  # fmt: skip
+        raise Unsupported(f"{name} in {kind} probes is not supported by the backend yet", node)
+
+    def b_retval(self, node, args) -> Value:
+        if self.fn.target.kind in ("kretprobe", "uretprobe"):
+            return self.saved_register(X86_64_RETURN_OFFSET)
+        raise Unsupported(f"retval in {self.fn.target.kind} probes is not supported by the backend yet", node)
+
+    def saved_register(self, offset: int) -> Value:
+        """A register the probe saved in its pt_regs context."""
+        slot = self.builder.gep(self.fn.ctx, [i64(offset)], source_etype=ir.IntType(8))
+        return Value(T.UINT64, scalar=self.builder.load(slot, typ=I64, align=8))
 
     def b_cpid(self, node, args) -> Value:
         return Value(T.UINT64, scalar=i64(self.unit.options.cpid))

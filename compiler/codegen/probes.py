@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..kernel import ctypes as C
+from ..kernel.elf import resolve_target
 from ..kernel.facts import has_wildcard, matching
 from ..runtime.program import AttachTarget
 from ..syntax import ast
@@ -112,6 +113,17 @@ def _expand(ap: ast.AttachPoint, facts) -> list[tuple]:
         arguments = _function_arguments(facts, function) if kind in ("fentry", "fexit") else None
         return [(kind, f"{kind}/{function}", f"{kind}:{function}",
                  AttachTarget(function, offset=int(offset.text, 0) if offset else 0), arguments)]  # fmt: skip
+    if kind in ("uprobe", "uretprobe"):
+        target = ap.part(ast.Role.TARGET)
+        function = ap.part(ast.Role.FUNCTION)
+        if target is None or function is None or has_wildcard(target.text + function.text):
+            raise Unsupported(f"this form of {kind} is not supported by the backend yet", ap)
+        paths = resolve_target(target.text)
+        if not paths:
+            raise CodegenError(f"{kind} target '{target.text}' was not found", target)
+        offset = ap.part(ast.Role.OFFSET)
+        return [(kind, kind, f"{kind}:{paths[0]}:{function.text}",
+                 AttachTarget(paths[0], function.text, int(offset.text, 0) if offset else 0), None)]  # fmt: skip
     raise Unsupported(f"{kind or written} probes are not supported by the backend yet", ap)
 
 
