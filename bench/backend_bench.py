@@ -151,6 +151,8 @@ def main() -> int:
             print(f"- {name}: {note}")
     if args.phases:
         print("\n" + phase_text)
+    for skipped in bench.skipped:
+        print(f"\nSkipped {skipped}")
     if bench.failures:
         print("\nFailures (runs left out of the medians)")
         for failure in bench.failures:

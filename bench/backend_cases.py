@@ -55,6 +55,7 @@ class Bench:
     driver: Optional[str]  # compiled syscall_loop, or None
     driver_problem: str = ""
     failures: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
     _n: int = 0
 
     def spawn(self, tool: Tool, program: str, args: list[str] = (), output: Optional[str] = None,
@@ -119,7 +120,7 @@ def _quote(argv: list[str]) -> str:
     return " ".join(shlex.quote(a) for a in argv)
 
 
-def _contenders(bench: Bench, nocache: bool) -> list[Tool]:
+def contenders_of(bench: Bench, nocache: bool) -> list[Tool]:
     names = ["bpftrace", "btc"] + (["btc-nocache"] if nocache else [])
     return [bench.tools[n] for n in names]
 
@@ -131,7 +132,7 @@ BEGIN_EXIT = "BEGIN { exit(); }"
 
 def startup(bench: Bench, runs: int) -> list[Row]:
     """Whole-process wall time of `-e 'BEGIN { exit(); }'`, runs interleaved."""
-    contenders = _contenders(bench, nocache=True)
+    contenders = contenders_of(bench, nocache=True)
     samples: dict[str, list[float]] = {t.label: [] for t in contenders}
     for tool in contenders:  # warm up (fills btc's object and BTF caches)
         bench.spawn(tool, BEGIN_EXIT, stdout=os.devnull).wait(60)
@@ -174,7 +175,7 @@ def xlated(bench: Bench) -> list[Row]:
     """xlated instruction slots (bytes_xlated / 8) of each issue program,
     read from the running tool's own program fds."""
     rows = []
-    contenders = _contenders(bench, nocache=False)
+    contenders = contenders_of(bench, nocache=False)
     for name, program in XLATED:
         slots: dict[str, list[float]] = {t.label: [] for t in contenders}
         notes = []
@@ -209,7 +210,7 @@ def rss(bench: Bench) -> list[Row]:
     """Peak RSS (wait4's ru_maxrss) of a tracepoint script that runs for
     1 s, filtered on the bench's own pid."""
     rows = []
-    contenders = _contenders(bench, nocache=True)
+    contenders = contenders_of(bench, nocache=True)
     me = str(os.getpid())
     for name, program in RSS_PROGRAMS:
         peak: dict[str, list[float]] = {t.label: [] for t in contenders}

@@ -9,7 +9,7 @@ import re
 import time
 from typing import Optional
 
-from backend_cases import Bench, Row, _contenders
+from backend_cases import Bench, Row, contenders_of
 from backend_procs import DRIVER_COMM, PING_COMM, Driver, Tool
 
 LOST = re.compile(r"^Lost (\d+) events", re.M)
@@ -25,9 +25,9 @@ def drain(bench: Bench, events: int, rates: list[int]) -> list[Row]:
     bpftrace writes -o through an 8 KiB stdio buffer and flushes the last
     block only at exit, so "all" means all but at most one such block."""
     if bench.driver is None:
-        print(f"printf drain: skipped ({bench.driver_problem})")
+        bench.skipped.append(f"printf drain: {bench.driver_problem}")
         return []
-    contenders = _contenders(bench, nocache=False)
+    contenders = contenders_of(bench, nocache=False)
     for tool in contenders:
         bench.warm(tool, DRAIN, ["1"])
     rows = []
@@ -150,9 +150,9 @@ def mapprint(bench: Bench, keys: int) -> list[Row]:
     keys; then SIGINT, and the time from it to the tool's exit (reading,
     sorting and printing the map, detaching) is measured."""
     if bench.driver is None:
-        print(f"map print: skipped ({bench.driver_problem})")
+        bench.skipped.append(f"map print: {bench.driver_problem}")
         return []
-    contenders = _contenders(bench, nocache=False)
+    contenders = contenders_of(bench, nocache=False)
     exit_ms: dict[str, list[float]] = {t.label: [] for t in contenders}
     info: dict[str, list[str]] = {t.label: [] for t in contenders}
     for tool in contenders:

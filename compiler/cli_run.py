@@ -88,7 +88,7 @@ def _run(compiled, args, child) -> int:
     try:
         if args.output:
             output = open(args.output, "wb")
-            options.output = output
+            options.output, options.output_is_file = output, True
         return Session(compiled, options).run()
     except RuntimeFailure as exc:
         print(f"ERROR: {exc}", file=sys.stderr)

@@ -12,3 +12,8 @@ class CodegenError(Exception):
 class Unsupported(CodegenError):
     """A construct the backend does not lower yet (the language has it; we
     have not built it). Tests tell these apart from real failures."""
+
+
+class MissingProbe(CodegenError):
+    """What a probe attaches to does not exist on this machine (a binary,
+    a tracepoint a wildcard was meant to match)."""

@@ -6,7 +6,8 @@ every CPU's slot with map_lookup_percpu_elem.
 hist and lhist add a u64 bucket index to the key, numbered as bpftrace
 numbers them (the runtime labels buckets from these indexes):
   hist(v, k):  0 for v < 0; v + 1 for v < 2**k; else 1 + ((l - k + 1) << k)
-               + the k bits after the leading one, where l = floor(log2 v)
+               + the k bits after the leading one, where l = floor(log2 v),
+               at most 31 (values from 2**31 up share the last bucket, as in 0.17)
   lhist(v, min, max, step): 0 below min; 1 + (max - min) / step above max;
                else 1 + (v - min) / step
 """
@@ -110,9 +111,11 @@ class AggregationLowering:
 
     def _log2_large(self, value: ir.Value, bits: int) -> ir.Value:
         b = self.builder
-        # l = floor(log2(value)) by binary search over 32, 16, 8, 4, 2, 1 bits.
+        # l = floor(log2(value)) by binary search over 16, 8, 4, 2, 1 bits.
+        # Like bpftrace 0.17, there is no 32-bit step: every value from 2**31
+        # up lands in the [2G, 4G) bucket (and the program is shorter).
         n, l = value, i64(0)
-        for width in (32, 16, 8, 4, 2, 1):
+        for width in (16, 8, 4, 2, 1):
             big = b.zext(b.icmp_unsigned(">=", n, i64(1 << width)), I64)
             shift = b.mul(big, i64(width))
             n = b.lshr(n, shift)

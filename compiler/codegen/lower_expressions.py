@@ -101,13 +101,25 @@ class ExpressionLowering:
         self.keys_into(access.keys, ptr, info.key, info.key_size)
         return ptr
 
+    def fills(self, node, t: T.Type) -> bool:
+        """Does writing `node` as a `t` set every byte (so there is nothing
+        to zero first)? Scalars do, and comm fills all 16 of its bytes."""
+        if is_scalar(t) or isinstance(t, T.Bool):
+            return True
+        is_comm = (isinstance(node, ast.Identifier) and node.name == "comm") or (
+            isinstance(node, ast.Call) and node.name.text == "comm" and not node.args
+        )
+        return is_comm and isinstance(t, T.String) and t.length == 16
+
     def keys_into(self, keys: list, ptr: ir.Value, t: T.Type, size: int) -> None:
         """A map key from `@m[k1, k2...]`: zeroed first, because padding and
         the bytes after a string's NUL are part of the key."""
-        self.fn.zero(ptr, size)
         if len(keys) == 1:
+            if not self.fills(keys[0], t):
+                self.fn.zero(ptr, size)
             self.expr_into(keys[0], ptr, t)
             return
+        self.fn.zero(ptr, size)
         offsets, _ = layout.struct_layout(layout.elements(t))
         for key, offset, element in zip(keys, offsets, layout.elements(t)):
             self.expr_into(key, byte_ptr(self.builder, ptr, offset), element)

@@ -19,7 +19,7 @@ from ..runtime.program import AttachTarget
 from ..syntax import ast
 from ..syntax.attach_points import canonical_provider
 from ..syntax.literals import parse_int
-from .errors import CodegenError, Unsupported
+from .errors import CodegenError, MissingProbe, Unsupported
 from .function import ProbeTarget
 
 SECTIONS = {
@@ -82,7 +82,7 @@ def _expand(ap: ast.AttachPoint, facts) -> list[tuple]:
         if has_wildcard(category + event):
             names = matching(f"{category}:{event}", (f"{c}:{e}" for c, e in facts.tracepoints()))
             if not names:
-                raise CodegenError(f"no tracepoint matches {category}:{event}", ap)
+                raise MissingProbe(f"no tracepoint matches {category}:{event}", ap)
         result = []
         for name in names:
             c, e = name.split(":", 1)
@@ -120,7 +120,7 @@ def _expand(ap: ast.AttachPoint, facts) -> list[tuple]:
             raise Unsupported(f"this form of {kind} is not supported by the backend yet", ap)
         paths = resolve_target(target.text)
         if not paths:
-            raise CodegenError(f"{kind} target '{target.text}' was not found", target)
+            raise MissingProbe(f"{kind} target '{target.text}' was not found", target)
         offset = ap.part(ast.Role.OFFSET)
         return [(kind, kind, f"{kind}:{paths[0]}:{function.text}",
                  AttachTarget(paths[0], function.text, int(offset.text, 0) if offset else 0), None)]  # fmt: skip

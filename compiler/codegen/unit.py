@@ -15,7 +15,10 @@ from ..semantic import types as T
 from .bpf_module import BpfModule
 from .values import I8, I32, I64, PTR, i64
 
-RINGBUF_BYTES = 4 << 20  # bpftrace's default perf_rb_pages worth of room
+# Room for about 400k printf records: a burst from a busy probe must fit
+# while user space catches up (the ring, unlike bpftrace's perf buffer, does
+# not slow the traced program down by waking the reader for every event).
+RINGBUF_BYTES = 16 << 20
 # Each program's slice of the per-CPU scratch map (see function.py).
 SCRATCH_SLICE = 32 << 10
 SCRATCH_MAP = "scratch"

@@ -111,9 +111,12 @@ def _read_batch(map_fd: int, shape: _Shape, max_entries: int) -> list[Entry]:
                 chunk *= 2  # one hash bucket holds more entries than we asked for
                 continue
             libbpf.check_int(result, "bpf_map_lookup_batch")
+        # `.raw` copies the whole buffer: take it once per batch, not per entry.
+        key_bytes, value_bytes = keys.raw, values.raw
+        key_size, value_size = shape.key_size, shape.buffer_size
         for i in range(count.value):
-            key = keys.raw[i * shape.key_size : (i + 1) * shape.key_size]
-            value = values.raw[i * shape.buffer_size : (i + 1) * shape.buffer_size]
+            key = key_bytes[i * key_size : (i + 1) * key_size]
+            value = value_bytes[i * value_size : (i + 1) * value_size]
             entries.append((key, shape.values(value)))
         if result == -errno.ENOENT:  # the end; this last call may still have filled some
             return entries

@@ -40,6 +40,7 @@ class SessionOptions:
     style: Style = DEFAULT_STYLE
     child: Optional["Child"] = None  # -c COMMAND
     watch_pid: int = 0  # -p PID: stop when it exits
+    output_is_file: bool = False  # -o FILE
     unsafe: bool = False
 
 
@@ -136,7 +137,15 @@ class Session:
         program.run_end()
         self._drain(ring, handler)
         if self.info.print_maps_on_exit:
-            self.write(self.out.exit_maps(self.read_maps(program)))
+            text = self.out.exit_maps(self.read_maps(program))
+            preamble = self.options.style.exit_preamble
+            if self.options.output_is_file and text.startswith(preamble):
+                # bpftrace 0.17 writes the empty lines before the maps to
+                # stdout even with -o, and only the maps to the file.
+                sys.stdout.buffer.write(encode_output(preamble))
+                sys.stdout.buffer.flush()
+                text = text[len(preamble):]
+            self.write(text)
         lost = ring.lost_events()
         if lost:
             self.options.errors.write(encode_output(self.out.lost_events(lost)))

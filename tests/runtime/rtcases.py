@@ -1,4 +1,4 @@
-"""The directive format of runtime cases (tests/runtime/cases/*.rt).
+r"""The directive format of runtime cases (tests/runtime/cases/*.rt).
 
 A case starts with NAME; the lines after it, up to the next NAME, say what
 to run and what must happen:
@@ -43,7 +43,8 @@ to run and what must happen:
 `$TMP` in PROG, ARGS, AFTER, TRIGGER, SETUP stands for a fresh, empty
 directory of the case's own (bpftrace, under COMPARE, gets another one).
 
-`#` starts a comment line. Expected text may use `\t` for a tab.
+`#` starts a comment line. Expected text may use `\t` for a tab and `\\` for
+one backslash (so `\\n` is a backslash and an n); other backslashes stay.
 """
 
 from __future__ import annotations
@@ -81,8 +82,13 @@ class Case:
         return "\n".join(self.program)
 
 
+_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\"}
+
+
 def _unescape(text: str) -> str:
-    return text.replace("\\t", "\t").replace("\\n", "\n")
+    """`\\n` and `\\t` are a newline and a tab, `\\\\` one backslash; any other
+    backslash stays as written (so regular expressions keep theirs)."""
+    return re.sub(r"\\([nt\\])", lambda m: _ESCAPES[m.group(1)], text)
 
 
 def load_cases(directory: Path) -> list[Case]:
