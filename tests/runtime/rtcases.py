@@ -19,6 +19,9 @@ to run and what must happen:
     EXPECT_FILE   NAME TEXT: the whole of the file $TMP/NAME after the run
               (`\n` escapes as in EXPECT_STDOUT); with COMPARE the file that
               bpftrace wrote must be the same too
+    EXPECT_FILE_REGEX NAME REGEX: a regular expression that must match
+              somewhere in the file $TMP/NAME (multi-line mode)
+    EXPECT_NO_FILE NAME: the file $TMP/NAME must not exist after the run
     EXIT      the expected exit status (default 0)
     STDERR    a line that must appear in stderr (a substring of it)
     STDERR_REGEX  a regular expression that must match somewhere in stderr
@@ -66,6 +69,8 @@ class Case:
     expect: list[tuple[str, str]] = field(default_factory=list)  # (kind, text)
     stdout: str | None = None
     files: list[tuple[str, str]] = field(default_factory=list)  # (name, whole text)
+    file_patterns: list[tuple[str, str]] = field(default_factory=list)  # (name, regex)
+    absent_files: list[str] = field(default_factory=list)
     exit: int = 0
     stderr: list[tuple[str, str]] = field(default_factory=list)  # (kind, text)
     timeout: float = 10.0
@@ -121,6 +126,11 @@ def load_cases(directory: Path) -> list[Case]:
             elif keyword == "EXPECT_FILE":
                 name, _, text = rest.partition(" ")
                 current.files.append((name, _unescape(text)))
+            elif keyword == "EXPECT_NO_FILE":
+                current.absent_files.append(rest.strip())
+            elif keyword == "EXPECT_FILE_REGEX":
+                name, _, text = rest.partition(" ")
+                current.file_patterns.append((name, _unescape(text)))
             elif keyword == "EXIT":
                 current.exit = int(rest)
             elif keyword in ("STDERR", "STDERR_REGEX", "STDERR_NONE"):
@@ -187,4 +197,26 @@ def check_stderr(case: Case, stderr: str) -> list[str]:
             problems.append(f"unexpected in stderr: {text!r}")
     if not case.traceback_ok and "Traceback" in stderr:
         problems.append("a Python traceback in stderr")
+    return problems
+
+
+def check_files(case: Case, files: dict[str, bytes | None]) -> list[str]:
+    """What is wrong with the files the run wrote (empty if nothing);
+    `files` maps each name the case mentions to its bytes, or None."""
+    problems = []
+    for name, text in case.files:
+        got = files.get(name)
+        if got is None:
+            problems.append(f"no file $TMP/{name}")
+        elif got.decode("utf-8", "replace") != text:
+            problems.append(f"$TMP/{name} differs:\n--- expected\n{text}--- got\n{got.decode('utf-8', 'replace')}")
+    for name, pattern in case.file_patterns:
+        got = files.get(name)
+        if got is None:
+            problems.append(f"no file $TMP/{name}")
+        elif not re.search(pattern, got.decode("utf-8", "replace"), re.MULTILINE):
+            problems.append(f"no match in $TMP/{name} for: {pattern!r}")
+    for name in case.absent_files:
+        if files.get(name) is not None:
+            problems.append(f"$TMP/{name} exists")
     return problems
