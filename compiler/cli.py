@@ -98,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="check without kernel facts (BTF, tracepoint formats): fewer types are known",
     )  # fmt: skip
     parser.add_argument("--no-warnings", action="store_true", help="do not print warnings")
-    parser.add_argument("-v", dest="verbose", action="store_true", help="say what was checked")
+    parser.add_argument("-v", dest="verbose", action="store_true",
+                        help="say what was checked; when running, each program's size and verifier statistics")
     parser.add_argument("-V", "--version", action="version", version=f"btc {__version__}")
     parser.add_argument("files", nargs="*", metavar="FILE",
                         help="the program file (with --check: files), then the program's arguments ($1, $2...)")

@@ -83,7 +83,7 @@ def _run(compiled, args, child) -> int:
     from .runtime.session import Session, SessionOptions
 
     options = SessionOptions(json=args.format == "json", quiet=args.quiet, child=child,
-                             watch_pid=args.pid or 0, unsafe=args.unsafe)  # fmt: skip
+                             watch_pid=args.pid or 0, unsafe=args.unsafe, verbose=args.verbose)  # fmt: skip
     output = None
     try:
         if args.output:

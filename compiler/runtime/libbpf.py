@@ -220,6 +220,36 @@ def program_id(fd: int) -> int:
     return info.id
 
 
+class ProgStats(C.Structure):  # struct bpf_prog_info, up to verified_insns (kernel 5.16+)
+    _fields_ = [
+        ("type", c_uint32), ("id", c_uint32), ("tag", C.c_uint8 * 8),
+        ("jited_prog_len", c_uint32), ("xlated_prog_len", c_uint32),
+        ("jited_prog_insns", C.c_uint64), ("xlated_prog_insns", C.c_uint64), ("load_time", C.c_uint64),
+        ("created_by_uid", c_uint32), ("nr_map_ids", c_uint32), ("map_ids", C.c_uint64),
+        ("name", C.c_char * 16), ("ifindex", c_uint32), ("flags", c_uint32),
+        ("netns_dev", C.c_uint64), ("netns_ino", C.c_uint64),
+        ("nr_jited_ksyms", c_uint32), ("nr_jited_func_lens", c_uint32),
+        ("jited_ksyms", C.c_uint64), ("jited_func_lens", C.c_uint64),
+        ("btf_id", c_uint32), ("func_info_rec_size", c_uint32), ("func_info", C.c_uint64),
+        ("nr_func_info", c_uint32), ("nr_line_info", c_uint32),
+        ("line_info", C.c_uint64), ("jited_line_info", C.c_uint64),
+        ("nr_jited_line_info", c_uint32), ("line_info_rec_size", c_uint32),
+        ("jited_line_info_rec_size", c_uint32), ("nr_prog_tags", c_uint32), ("prog_tags", C.c_uint64),
+        ("run_time_ns", C.c_uint64), ("run_cnt", C.c_uint64), ("recursion_misses", C.c_uint64),
+        ("verified_insns", c_uint32),
+    ]  # fmt: skip
+
+
+def program_stats(fd: int) -> ProgStats:
+    """What the kernel says about a loaded program: its id, its size
+    translated (`xlated_prog_len`, 8 bytes an instruction) and jited, and how
+    many instructions the verifier processed."""
+    info = ProgStats()
+    size = c_uint32(C.sizeof(info))
+    check_int(lib().bpf_obj_get_info_by_fd(fd, C.byref(info), C.byref(size)), "bpf_obj_get_info_by_fd")
+    return info
+
+
 def program_exists(program_id: int) -> bool:
     """Whether the kernel still has the program with this id."""
     fd = lib().bpf_prog_get_fd_by_id(program_id)

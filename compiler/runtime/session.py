@@ -41,6 +41,7 @@ class SessionOptions:
     child: Optional["Child"] = None  # -c COMMAND
     watch_pid: int = 0  # -p PID: stop when it exits
     output_is_file: bool = False  # -o FILE
+    verbose: bool = False  # -v: program and verifier statistics
     unsafe: bool = False
 
 
@@ -119,6 +120,8 @@ class Session:
         return self.exit_code
 
     def _run_loaded(self, program: LoadedProgram, ring: RingBufferReader, handler: EventHandler) -> None:
+        if self.options.verbose:
+            self.describe_programs(program)
         if not self.options.quiet:
             self.announce(sum(max(1, len(p.attach)) for p in self.info.probes))
         if self.info.uses_start_time:
@@ -174,6 +177,18 @@ class Session:
         self._stop = True
 
     # ------------------------------------------------------------ output
+
+    def describe_programs(self, program: LoadedProgram) -> None:
+        """-v: each program's id and size, and the verifier's effort."""
+        from . import libbpf
+
+        for probe in self.info.probes:
+            stats = libbpf.program_stats(program.program_fd(probe.function))
+            line = (f"{probe.function} ({probe.name}, line {probe.line}): id {stats.id}, "
+                    f"{stats.xlated_prog_len // 8} instructions, {stats.jited_prog_len} bytes jited, "
+                    f"{stats.verified_insns} instructions verified\n")  # fmt: skip
+            self.options.errors.write(line.encode())
+        self.options.errors.flush()
 
     def announce(self, probes: int) -> None:
         text = encode_output(self.out.attached_probes(probes))
