@@ -52,6 +52,7 @@ def compile_program(analysis, facts, options: Optional[Options] = None, *, name:
         source_name=analysis.source.name,
         max_strlen=options.max_strlen,
         uses_start_time=unit._start_time_map is not None,
+        stack_maps=unit.stack_map_names,
     )
     obj = run_isolated(unit.module.compile)
     return CompiledProgram(obj, info, unit.module.ir_text())

@@ -24,6 +24,14 @@ TASK_COMM_LEN = 16
 # cx, r8, r9) and the return value (ax).
 X86_64_ARGUMENT_OFFSETS = (112, 104, 96, 88, 72, 64)
 X86_64_RETURN_OFFSET = 80
+# Probes whose context starts with the saved registers (a perf event's
+# bpf_perf_event_data begins with them too).
+_PT_REGS_PROBES = ("kprobe", "kretprobe", "uprobe", "uretprobe", "profile", "interval", "software", "hardware")
+X86_64_REGISTER_OFFSETS = {
+    "r15": 0, "r14": 8, "r13": 16, "r12": 24, "bp": 32, "bx": 40, "r11": 48, "r10": 56, "r9": 64,
+    "r8": 72, "ax": 80, "cx": 88, "dx": 96, "si": 104, "di": 112, "orig_rax": 120, "ip": 128,
+    "pc": 128, "cs": 136, "flags": 144, "sp": 152, "ss": 160,
+}  # fmt: skip
 
 
 class CallLowering(OutputLowering, AggregationLowering):
@@ -105,6 +113,34 @@ class CallLowering(OutputLowering, AggregationLowering):
         self.helper("get_current_comm", [ptr, i64(TASK_COMM_LEN)])
         return Value(T.String(TASK_COMM_LEN), ptr=ptr)
 
+    # ------------------------------------------------- symbols and stacks
+
+    def b_ksym(self, node, args) -> Value:
+        return Value(T.KSYM, scalar=self.as_scalar(self.expr(args[0])))
+
+    def b_kstack(self, node, args) -> Value:
+        if args:
+            raise Unsupported("kstack with a mode or limit is not supported by the backend yet", node)
+        stack_id = self.helper("get_stackid", [self.fn.ctx, self.builder.bitcast(self.unit.stack_map(False), PTR), i64(0)])
+        return Value(T.KSTACK, scalar=self.builder.and_(stack_id, i64(0xFFFFFFFF)))
+
+    def b_ustack(self, node, args) -> Value:
+        if args:
+            raise Unsupported("ustack with a mode or limit is not supported by the backend yet", node)
+        user_stack = 1 << 8  # BPF_F_USER_STACK
+        stack_id = self.helper("get_stackid", [self.fn.ctx, self.builder.bitcast(self.unit.stack_map(True), PTR),
+                                               i64(user_stack)])  # fmt: skip
+        pid = self.builder.lshr(self.helper("get_current_pid_tgid", []), i64(32))
+        pair = self.tuple_of([Value(T.UINT64, scalar=self.builder.and_(stack_id, i64(0xFFFFFFFF))),
+                              Value(T.UINT64, scalar=pid)], T.Tuple((T.UINT64, T.UINT64)))  # fmt: skip
+        return Value(T.USTACK, ptr=pair.ptr)
+
+    def b_strftime(self, node, args) -> Value:
+        fmt = args[0]
+        if not isinstance(fmt, ast.StrLit):
+            raise CodegenError("strftime()'s format must be a string literal", fmt)
+        return Value(timestamp_type(fmt.value), scalar=self.as_scalar(self.expr(args[1])))
+
     # ---------------------------------------------- probe arguments
 
     def b_argN(self, node, args) -> Value:
@@ -117,6 +153,13 @@ class CallLowering(OutputLowering, AggregationLowering):
             return Value(T.UINT64, scalar=self.builder.load(self.builder.gep(self.fn.ctx, [i64(8 * index)],
                                                                             source_etype=ir.IntType(8)), typ=I64))  # fmt: skip
         raise Unsupported(f"{name} in {kind} probes is not supported by the backend yet", node)
+
+    def b_reg(self, node, args) -> Value:
+        name = args[0].value.decode()
+        offset = X86_64_REGISTER_OFFSETS.get(name)
+        if offset is None or self.fn.target.kind not in _PT_REGS_PROBES:
+            raise Unsupported(f"reg(\"{name}\") in {self.fn.target.kind} probes is not supported by the backend yet", node)
+        return self.saved_register(offset)
 
     def b_retval(self, node, args) -> Value:
         if self.fn.target.kind in ("kretprobe", "uretprobe"):
@@ -226,3 +269,9 @@ def supported_builtins() -> list[str]:
     from .lower import Lowerer
 
     return sorted(name[2:] for name in dir(Lowerer) if name.startswith("b_"))
+
+
+def timestamp_type(fmt: bytes) -> T.Special:
+    """A strftime() value: the format travels in the type's name, which the
+    runtime's printer reads (output/resolver.py strftime_format)."""
+    return T.Special("timestamp:" + fmt.decode("utf-8", "surrogateescape"), 8)

@@ -35,10 +35,19 @@ class OutputLowering:
         fmt = args[0]
         if not isinstance(fmt, ast.StrLit):
             raise CodegenError(f"{kind}()'s format must be a string literal", fmt)
-        types = tuple(self.type_of(a) for a in args[1:])
+        types = tuple(self.event_type(a) for a in args[1:])
         event = self.unit.events.add(kind, types, format=fmt.value.decode("utf-8", "surrogateescape"))
         self.send_nodes(event, args[1:])
         return Value(T.VOID, scalar=i64(0))
+
+    def event_type(self, node) -> T.Type:
+        """The type a value has in an event record: the analyser's, but a
+        strftime() value also carries its format."""
+        if isinstance(node, ast.Call) and node.name.text == "strftime" and isinstance(node.args[0], ast.StrLit):
+            from .lower_calls import timestamp_type
+
+            return timestamp_type(node.args[0].value)
+        return self.type_of(node)
 
     def b_printf(self, node, args) -> Value:
         return self.format_call("printf", node, args)

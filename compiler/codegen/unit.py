@@ -10,7 +10,9 @@ from typing import Optional
 from llvmlite import ir
 
 from ..runtime import layout
-from ..runtime.program import LOST_EVENTS_MAP, RINGBUF_MAP, START_TIME_MAP, EventInfo, MapInfo
+from ..runtime.program import (
+    KSTACK_MAP, LOST_EVENTS_MAP, RINGBUF_MAP, STACK_FRAMES, START_TIME_MAP, USTACK_MAP, EventInfo, MapInfo,
+)  # fmt: skip
 from ..semantic import types as T
 from .bpf_module import BpfModule
 from .values import I8, I32, I64, PTR, i64
@@ -91,6 +93,7 @@ class Unit:
     _scratch_map: Optional[ir.GlobalVariable] = None
     _start_time_map: Optional[ir.GlobalVariable] = None
     _counting_callback: Optional[ir.Function] = None
+    _stack_maps: dict = field(default_factory=dict)
     _callbacks: int = 0
 
     def __post_init__(self) -> None:
@@ -121,6 +124,16 @@ class Unit:
         if self._start_time_map is None:
             self._start_time_map = self.module.add_map(START_TIME_MAP, "array", 4, 8, 1)
         return self._start_time_map
+
+    def stack_map(self, user: bool) -> ir.GlobalVariable:
+        name = USTACK_MAP if user else KSTACK_MAP
+        if name not in self._stack_maps:
+            self._stack_maps[name] = self.module.add_map(name, "stack_trace", 4, 8 * STACK_FRAMES, 4096)
+        return self._stack_maps[name]
+
+    @property
+    def stack_map_names(self) -> list[str]:
+        return sorted(self._stack_maps)
 
     def next_callback(self) -> int:
         self._callbacks += 1

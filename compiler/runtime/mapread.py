@@ -171,3 +171,12 @@ def write_u64(map_fd: int, value: int, index: int = 0) -> None:
     data = C.c_uint64(value)
     libbpf.check_int(libbpf.lib().bpf_map_update_elem(map_fd, _buffer(_index(index)), C.byref(data), 0),
                      "bpf_map_update_elem")  # fmt: skip
+
+
+def lookup(map_fd: int, key: bytes, value_size: int):
+    """The value at `key` (bytes), or None when the map has no such key."""
+    value = C.create_string_buffer(value_size)
+    result = libbpf.lib().bpf_map_lookup_elem(map_fd, _buffer(key), value)
+    if result < 0:
+        return None
+    return value.raw

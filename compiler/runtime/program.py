@@ -28,6 +28,10 @@ LOST_EVENTS_MAP = "lost_events"
 # An array of one u64: the program's start time (bpf_ktime_get_ns), which the
 # runtime writes before BEGIN when the program reads `elapsed`.
 START_TIME_MAP = "start_time"
+# Stack trace maps (BPF_MAP_TYPE_STACK_TRACE) for kstack and ustack values,
+# which hold a stack id; the runtime reads the frames from here.
+KSTACK_MAP, USTACK_MAP = "kstacks", "ustacks"
+STACK_FRAMES = 127  # the most frames a stack keeps (the kernel's default limit)
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,7 @@ class ProgramInfo:
     print_maps_on_exit: bool = True
     stack_mode: str = "bpftrace"
     uses_start_time: bool = False  # the object has START_TIME_MAP
+    stack_maps: list[str] = field(default_factory=list)  # which of KSTACK_MAP, USTACK_MAP it has
 
     def event(self, event_id: int) -> Optional[EventInfo]:
         return self.events[event_id] if 0 <= event_id < len(self.events) else None

@@ -25,7 +25,9 @@ from .errors import RuntimeFailure
 from .events import EventHandler
 from .loader import LoadedProgram
 from .output import DEFAULT_STYLE, JsonOutput, Resolver, Style, TextOutput, encode_output
-from .program import LOST_EVENTS_MAP, RINGBUF_MAP, START_TIME_MAP, CompiledProgram
+from .program import (
+    KSTACK_MAP, LOST_EVENTS_MAP, RINGBUF_MAP, STACK_FRAMES, START_TIME_MAP, USTACK_MAP, CompiledProgram,
+)  # fmt: skip
 from .ringbuf import RingBufferReader
 
 POLL_MS = 100  # how long one wait for events may take: the latency of Ctrl-C
@@ -92,7 +94,10 @@ class Session:
         self.compiled = compiled
         self.info = compiled.info
         self.options = options or SessionOptions()
-        self.out = (JsonOutput if self.options.json else TextOutput)(self.options.style, Resolver())
+        # Wall-clock time of boot, for strftime() of BPF timestamps.
+        boot_time = time.time_ns() - time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+        resolver = Resolver(boot_time_ns=boot_time)
+        self.out = (JsonOutput if self.options.json else TextOutput)(self.options.style, resolver)
         self.exit_code = 0
         self._stop = False
 
@@ -104,6 +109,7 @@ class Session:
         try:
             program = LoadedProgram(self.compiled)
             self._program = program
+            self.out.resolver.stack_reader = self._stack_reader(program)
             handler = EventHandler(self.info, program, self.out, self.write, self.options)
             ring = RingBufferReader(program.map_fd(RINGBUF_MAP), handler.handle, program.map_fd(".bss"), 0)
             try:
@@ -172,6 +178,20 @@ class Session:
             except PermissionError:
                 pass
         return False
+
+    def _stack_reader(self, program: LoadedProgram):
+        """Frames of a kstack/ustack value: its stack id in the program's
+        stack trace map (program.KSTACK_MAP, USTACK_MAP)."""
+        fds = {name: program.map_fd(name) for name in self.info.stack_maps}
+
+        def frames(t, stack_id: int, pid: int):
+            fd = fds.get(USTACK_MAP if t.name == "ustack" else KSTACK_MAP)
+            raw = mapread.lookup(fd, stack_id.to_bytes(4, "little"), 8 * STACK_FRAMES) if fd is not None else None
+            if raw is None:
+                return None
+            return [int.from_bytes(raw[i : i + 8], "little") for i in range(0, len(raw), 8)]
+
+        return frames
 
     def _on_signal(self, signum, frame) -> None:
         self._stop = True

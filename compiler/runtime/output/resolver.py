@@ -109,9 +109,10 @@ class Resolver:
         return self._user_names.get(uid, "")
 
     def strftime_format(self, t: T.Special) -> str:
-        """The format of a strftime() value. The type does not carry it
-        yet; the runtime should subclass this until it does."""
-        return self.default_strftime_format
+        """The format of a strftime() value: codegen names its type
+        `timestamp:<format>` (see codegen lower_calls.b_strftime)."""
+        _, has_format, fmt = t.name.partition(":")
+        return fmt if has_format else self.default_strftime_format
 
     def timestamp_text(self, t: T.Special, nsecs_since_boot: int) -> str:
         return format_strftime(self.strftime_format(t), nsecs_since_boot, self.boot_time_ns)

@@ -196,7 +196,7 @@ class ValuePrinter:
             return lambda v: resolver.stack_text(t, v, indent)
         if name == "username_t":
             return resolver.username
-        if name == "timestamp":
+        if name == "timestamp" or name.startswith("timestamp:"):
             return lambda v: resolver.timestamp_text(t, v)
         if name == "macaddr_t":
             return _mac_address
