@@ -42,7 +42,7 @@ def run_program(item, args, positional: list[str]) -> int:
     from .semantic.analysis import analyse
 
     facts = _facts(args)
-    result = analyse(item.text, facts, unsafe=args.unsafe, name=item.name)
+    result = analyse(item.text, facts, unsafe=args.unsafe, name=item.name, positional=tuple(positional))
     diagnostics = result.diagnostics
     if has_errors(result.parsed.diagnostics):
         diagnostics = result.parsed.diagnostics
@@ -137,9 +137,22 @@ def _child(args):
     from .runtime.session import Child
 
     argv = shlex.split(args.command)
-    if not argv or shutil.which(argv[0]) is None:
-        raise RunError(f"cannot run the command {args.command!r}: {'no such program' if argv else 'it is empty'}")
+    path = shutil.which(argv[0]) if argv else None
+    if path is None or not _executable(path):
+        raise RunError(f"cannot run the command {args.command!r}: "
+                       f"{argv[0] + ' does not exist or is not executable' if argv else 'it is empty'}")  # fmt: skip
     return Child(argv)
+
+
+def _executable(path: str) -> bool:
+    """Something exec can run: an ELF binary or a script with a #! line
+    (anything else would fail with "Exec format error" after we started)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return False
+    return head == b"\x7fELF" or head[:2] == b"#!"
 
 
 class RunError(Exception):

@@ -46,12 +46,11 @@ class ExpressionLowering:
         return given[node.index - 1] if node.index <= len(given) else ""
 
     def positional_type(self, node: ast.PositionalParam) -> T.Type:
-        """$N is known only now: a number is an int64, anything else a
-        string (a missing one is an empty string, or 0 where a number is
-        wanted, as in bpftrace)."""
+        """$N is known only now: a number is an integer, anything else a
+        string (a missing one is 0 where a number is wanted, as in bpftrace)."""
         text = self.positional_text(node)
         if _is_number(text) or not text:
-            return T.INT64 if _is_number(text) or not isinstance(self.unit.type_of(node), T.String) else T.String(1)
+            return T.INT64
         return T.String(len(text.encode()) + 1)
 
     def x_PositionalParam(self, node: ast.PositionalParam) -> Value:
@@ -323,7 +322,7 @@ class ExpressionLowering:
         if not isinstance(t, T.Tuple) or len(types) != len(node.elements):
             return False
         offsets, size = layout.struct_layout(types)
-        self.fn.zero(ptr, size)
+        self.fn.zero(ptr, size, layout.align_of(t))
         for element, offset, element_type in zip(node.elements, offsets, types):
             self.expr_into(element, byte_ptr(self.builder, ptr, offset), element_type)
         return True

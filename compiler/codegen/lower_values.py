@@ -70,7 +70,7 @@ class ValueMoves:
         source_types, target_types = layout.elements(value.type), layout.elements(t)
         source_offsets, _ = layout.struct_layout(source_types)
         target_offsets, size = layout.struct_layout(target_types)
-        self.fn.zero(ptr, size)  # padding too, so equal keys are equal bytes
+        self.fn.zero(ptr, size, layout.align_of(t))  # padding too, so equal keys are equal bytes
         for st, so, tt, to in zip(source_types, source_offsets, target_types, target_offsets):
             element = self.element_at(value, so, st)
             self.store_value(element, byte_ptr(self.builder, ptr, to), tt)

@@ -156,7 +156,7 @@ class Unit:
     def memset(self, builder: ir.IRBuilder, ptr: ir.Value, byte: int, size: int, align: int = 8) -> None:
         """Fill `size` bytes; `align` is what `ptr` is known to be aligned to
         (a wider access than that is split into bytes by the BPF backend)."""
-        store = _store_for(size)
+        store = _store_for(size, align)
         offset = 0
         for width in _widths(size, align):
             value = ir.Constant(ir.IntType(width * 8), int.from_bytes(bytes([byte]) * width, "little"))
@@ -165,7 +165,7 @@ class Unit:
 
     def memcpy(self, builder: ir.IRBuilder, dst: ir.Value, src: ir.Value, size: int, align: int = 8) -> None:
         """Copy `size` bytes; both pointers are aligned to `align`."""
-        store = _store_for(size)
+        store = _store_for(size, align)
         offset = 0
         for width in _widths(size, align):
             value = builder.load(_at(builder, src, offset), typ=ir.IntType(width * 8), align=width)
@@ -210,8 +210,10 @@ def _volatile_store(builder: ir.IRBuilder, value: ir.Value, ptr: ir.Value, align
     builder._insert(store)
 
 
-def _store_for(size: int):
-    return _plain_store if size <= MERGEABLE_BYTES else _volatile_store
+def _store_for(size: int, align: int):
+    # Under-aligned runs are volatile too: LLVM would merge two byte stores
+    # into a 2-byte store at an odd stack offset, which the verifier refuses.
+    return _plain_store if size <= MERGEABLE_BYTES and align >= min(size, 8) else _volatile_store
 
 
 def _widths(size: int, align: int) -> list[int]:

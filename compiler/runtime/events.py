@@ -98,6 +98,10 @@ class EventHandler:
 
     def _on_clear(self, event: EventInfo):
         info = self._maps[event.map]
+        if info.scalar and info.aggregation is not None and info.aggregation.kind in ("count", "sum"):
+            # bpftrace 0.17 keeps a scalar count or sum in a per-CPU array,
+            # which clear() can only zero: it prints `@c: 0` afterwards.
+            return lambda data: mapread.zero(*self._shape(info))
         return lambda data: mapread.clear(*self._shape(info))
 
     def _on_zero(self, event: EventInfo):

@@ -356,7 +356,7 @@ def verifier_reason(log: str) -> str:
     statistic ("processed N insns ...") or the dump of an instruction."""
     for line in reversed(log.strip().splitlines()):
         line = line.strip()
-        if not line or line.startswith(("processed ", "verification time", "stack depth")):
+        if not line or line.startswith(("processed ", "verification time", "stack depth", "old state", "cur state")):
             continue
         if re.match(r"\d+: \(", line):  # "12: (79) r1 = *(u64 *)(r0 +0)"
             continue

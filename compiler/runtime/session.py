@@ -132,10 +132,12 @@ class Session:
             self.announce(sum(max(1, len(p.attach)) for p in self.info.probes))
         if self.info.uses_start_time:
             mapread.write_u64(program.map_fd(START_TIME_MAP), time.clock_gettime_ns(time.CLOCK_MONOTONIC))
+        # As bpftrace does: every probe is attached before BEGIN runs, so a
+        # probe that cannot attach stops the program before BEGIN says anything.
+        program.attach_all()
         program.run_begin()
         self._drain(ring, handler)
         if not handler.exited:
-            program.attach_all()
             if self.options.child is not None:
                 self.options.child.start()
             while not (handler.exited or self._stop or self._watched_gone()):

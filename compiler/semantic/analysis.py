@@ -62,10 +62,11 @@ def analyse(
     *,
     unsafe: bool = False,
     name: str = "stdin",
+    positional: Optional[tuple[str, ...]] = None,
 ) -> Analysis:
     parsed = text if isinstance(text, ParseResult) else parse(text, name)
     facts = facts if facts is not None else NoFacts()
-    run = _Run(parsed.program, facts, unsafe, Checker(parsed.program, parsed.source, facts, Options(unsafe=unsafe)))
+    run = _Run(parsed.program, facts, unsafe, Checker(parsed.program, parsed.source, facts, Options(unsafe=unsafe, positional=positional)))
     for run_pass in PASSES:
         try:
             run_pass(run)

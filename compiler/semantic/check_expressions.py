@@ -44,9 +44,17 @@ class ExpressionChecks:
         return T.BOOL
 
     def e_PositionalParam(self, node):
-        # Its value (a number or a string) is only known when the program
-        # runs with arguments; str($1) reads it as a string.
-        return T.UNKNOWN
+        # Its value (a number or a string) is known only when the program
+        # runs with arguments (the CLI passes them; an editor does not).
+        given = self.options.positional
+        if given is None:
+            return T.UNKNOWN
+        text = given[node.index - 1] if node.index <= len(given) else ""
+        try:
+            return T.literal_type(int(text, 0))
+        except ValueError:
+            # A missing one reads as 0 where a number is wanted, "" in str().
+            return T.literal_type(0) if not text else T.String(len(text.encode()) + 1)
 
     def e_ParamCount(self, node):
         return T.INT64
@@ -183,6 +191,12 @@ class ExpressionChecks:
                 self.report(
                     "operator", f"The {node.op} operator can not be used on expressions of type '{current}'", node.span
                 )
+            # `x++` stores a 64-bit result, as bpftrace types it: signed
+            # unless x is unsigned and counting up. So `$i = 0; $i++` makes
+            # $i an int64, not an int8 that wraps at 127.
+            result = T.INT64 if node.op == "--" or T.is_unknown(current) or getattr(
+                T.as_integer(current), "signed", True) else T.UINT64  # fmt: skip
+            symbol = None
             if isinstance(target, ast.Variable) and self.variable_symbol(target.name) is not None:
                 symbol = self.variable_symbol(target.name)
                 symbol.definitions.append(target.span)
@@ -190,11 +204,13 @@ class ExpressionChecks:
                 map_ref = target.map if isinstance(target, ast.MapAccess) else target
                 symbol = self.map_symbol(map_ref)
                 symbol.written = True
-                if symbol.type is None:
-                    self.symbols.widen(symbol, T.INT64)
             if isinstance(current, T.Pointer):
                 return current
-            return T.as_integer(current) if not T.is_unknown(current) else T.UNKNOWN
+            if symbol is not None and not isinstance(symbol.type, T.Aggregation) and (
+                getattr(symbol, "declared_type", None) is None
+            ):
+                self.symbols.widen(symbol, result)
+            return result if not T.is_unknown(current) else T.UNKNOWN
         self.expr(target)
         return T.UNKNOWN
 

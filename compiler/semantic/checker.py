@@ -39,6 +39,7 @@ MAX_PASSES = 8
 class Options:
     unsafe: bool = False
     max_strlen: int = 1024
+    positional: Optional[tuple[str, ...]] = None  # $1, $2... when known (running)
 
 
 @dataclass

@@ -11,7 +11,10 @@ to run and what must happen:
     TRIGGER   a shell command the program traces (pass it with -c "$TRIGGER"
               in ARGS and filter on `pid == cpid`). For COMPARE cases name
               the program by its absolute path (/usr/bin/python3): 0.17
-              refuses a name that matches two binaries (/bin and /usr/bin)
+              refuses a name that matches two binaries (/bin and /usr/bin),
+              and keep quotes out of it: 0.17 splits the command on spaces.
+              Helper triggers live in tests/runtime/helpers/ (the runs'
+              working directory is the repository root)
     EXPECT    a line that must appear in stdout, in order with the others
     EXPECT_REGEX  the same, as a regular expression matched on a whole line
     EXPECT_NONE   a line that must not appear
@@ -33,6 +36,8 @@ to run and what must happen:
               once its stdout has shown the line LINE (by default: once it
               has shown any line), plus a short pause so that the probes
               are attached. With COMPARE bpftrace gets the same treatment
+              (and the signal again every 1.5 s while it lives on: 0.17
+              sometimes loses one); btc gets exactly one
     SETUP     a shell command (sh -c) run before btc, and before bpftrace
               for COMPARE, e.g. to create files in $TMP
     RUNAS     USER: run btc as USER (by uid and gid, no supplementary

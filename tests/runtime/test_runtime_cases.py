@@ -64,7 +64,12 @@ def _command(base: list[str], case: Case, tmp: Path) -> list[str]:
 def _runas(case: Case) -> list[str]:
     if case.runas is None:
         return []
-    user = pwd.getpwnam(case.runas)
+    if shutil.which("setpriv") is None:
+        pytest.skip("RUNAS needs setpriv (util-linux)")
+    try:
+        user = pwd.getpwnam(case.runas)
+    except KeyError:
+        pytest.skip(f"no user {case.runas!r} on this machine")
     return ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
 
 

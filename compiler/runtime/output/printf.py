@@ -235,9 +235,10 @@ def compile_format(
     style = printer.style
     matches = list(style.printf_spec_regex().finditer(fmt))
     if len(matches) != len(arg_types):
-        raise ValueError(
-            f"printf: {len(arg_types)} arguments for {len(matches)} conversions in {fmt!r}"
-        )
+        # A format this style's printf would not take (the analyser follows
+        # the modern language: %i, the + space # flags, %% before a
+        # conversion): read it as C's printf does.
+        return _compile_c_style(fmt, arg_types, printer)
     # Each item: constant text, or (argument index, piece).
     program: list[Union[str, tuple[int, Piece]]] = []
     start = 0
@@ -250,6 +251,23 @@ def compile_format(
         tail = "".join(s for s in parse_c_format(tail) if isinstance(s, str))
     if tail:
         program.append(tail)
+    return _assemble(program)
+
+
+def _compile_c_style(fmt: str, arg_types: Sequence[T.Type], printer: ValuePrinter) -> Callable[[Sequence], str]:
+    """Every conversion C knows takes the next argument; `*` widths and
+    precisions are ignored (as the analyser warns), and conversions beyond
+    the arguments print as written."""
+    program: list[Union[str, tuple[int, Piece]]] = []
+    index = 0
+    for segment in parse_c_format(fmt.replace("*", "")):
+        if isinstance(segment, str):
+            program.append(segment)
+        elif index < len(arg_types):
+            program.append((index, _argument_piece(segment, arg_types[index], printer, None)))
+            index += 1
+        else:
+            program.append(_spec_text(segment))
     return _assemble(program)
 
 
