@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 
+from ..runtime import layout
 from ..semantic import builtins as B
 from ..semantic import types as T
 from ..syntax import ast
@@ -231,6 +232,26 @@ class CallLowering(OutputLowering, AggregationLowering):
             limit = i64(size)
         helper = "probe_read_user_str" if self.user_address(source) else "probe_read_kernel_str"
         self.helper(helper, [ptr, self.builder.trunc(limit, I32), self.address(source)])
+
+    def b_buf(self, node, args) -> Value:
+        """buf(data[, length]): a u32 length, then the bytes (layout.py)."""
+        t = self.type_of(node)
+        ptr = self.fn.temp_for(t)
+        self.fn.zero(ptr, layout.size_of(t))
+        source = self.expr(args[0])
+        data = self.builder.gep(ptr, [i64(4)], source_etype=ir.IntType(8))
+        if source.in_memory:  # an array: its bytes
+            size = min(t.length, layout.size_of(source.type))
+            self.fn.copy(data, source.ptr, size, align=4)
+            self.builder.store(ir.Constant(I32, size), ptr)
+            return Value(t, ptr=ptr)
+        length = self.as_scalar(self.expr(args[1])) if len(args) == 2 else i64(t.length)
+        # At most the buffer's capacity; the verifier wants the bound visible.
+        length = self.builder.select(self.builder.icmp_unsigned(">", length, i64(t.length)), i64(t.length), length)
+        helper = "probe_read_user" if self.user_address(source) else "probe_read_kernel"
+        self.helper(helper, [data, self.builder.trunc(length, I32), self.address(source)])
+        self.builder.store(self.builder.trunc(length, I32), ptr)
+        return Value(t, ptr=ptr)
 
     def user_address(self, value: Value) -> bool:
         if isinstance(value.type, T.Pointer) and value.type.user:
