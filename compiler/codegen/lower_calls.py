@@ -39,6 +39,10 @@ class CallLowering(OutputLowering, AggregationLowering):
     def x_Identifier(self, node: ast.Identifier) -> Value:
         if node.name == "args":
             raise Unsupported("args as a whole value is not supported by the backend yet", node)
+        constant = self.unit.constant(node.name)
+        if constant is not None:
+            t = self.unit.type_of(node)
+            return Value(t if isinstance(t, T.Int) else T.INT64, scalar=i64(constant))
         return self.builtin(node.name, node, [], statement=False)
 
     def x_Call(self, node: ast.Call, *, statement: bool = False) -> Value:

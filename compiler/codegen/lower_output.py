@@ -47,6 +47,8 @@ class OutputLowering:
             from .lower_calls import timestamp_type
 
             return timestamp_type(node.args[0].value)
+        if isinstance(node, ast.Identifier) and self.unit.constant(node.name) is not None:
+            return T.INT64  # a header constant the analyser could not type
         return self.type_of(node)
 
     def b_printf(self, node, args) -> Value:

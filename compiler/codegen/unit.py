@@ -55,6 +55,33 @@ class EventTable:
         return event
 
 
+# Constants of the C headers bpftrace scripts include most (linux/socket.h,
+# fcntl.h, signal.h); clang reads them for bpftrace, we know these few.
+HEADER_CONSTANTS = {
+    "AF_UNSPEC": 0, "AF_UNIX": 1, "AF_LOCAL": 1, "AF_INET": 2, "AF_INET6": 10, "AF_NETLINK": 16,
+    "AF_PACKET": 17, "O_RDONLY": 0, "O_WRONLY": 1, "O_RDWR": 2, "O_CREAT": 0o100, "O_TRUNC": 0o1000,
+    "O_APPEND": 0o2000, "SIGINT": 2, "SIGKILL": 9, "SIGTERM": 15, "SIGUSR1": 10, "SIGUSR2": 12,
+}  # fmt: skip
+
+
+def _script_defines(program) -> dict[str, int]:
+    """`#define NAME <integer>` lines of the script."""
+    import re
+
+    from ..syntax.literals import parse_int
+
+    found = {}
+    for item in program.items:
+        if type(item).__name__ != "CPreprocessor":
+            continue
+        match = re.match(r"#\s*define\s+([A-Za-z_]\w*)\s+(\S+)\s*$", item.text.strip())
+        if match:
+            value, problems = parse_int(match.group(2).strip("()"))
+            if not problems:
+                found[match.group(1)] = value
+    return found
+
+
 # The size of a string whose length the analyser leaves open (the `probe`
 # builtin's name, a `let $s: string`).
 UNSIZED_STRING = 128
@@ -94,6 +121,7 @@ class Unit:
     _start_time_map: Optional[ir.GlobalVariable] = None
     _counting_callback: Optional[ir.Function] = None
     _stack_maps: dict = field(default_factory=dict)
+    _defines: Optional[dict] = None
     _callbacks: int = 0
 
     def __post_init__(self) -> None:
@@ -134,6 +162,22 @@ class Unit:
     @property
     def stack_map_names(self) -> list[str]:
         return sorted(self._stack_maps)
+
+    def constant(self, name: str) -> Optional[int]:
+        """The value of a bare name that is a constant: the script's own
+        `#define NAME 42`, a kernel enumerator, or (when the script includes
+        C headers, which we do not read) one of the header constants scripts
+        commonly use."""
+        if self._defines is None:
+            self._defines = _script_defines(self.analysis.program)
+        if name in self._defines:
+            return self._defines[name]
+        found = self.facts.enumerator(name) if hasattr(self.facts, "enumerator") else None
+        if found is not None:
+            return found[1]
+        if any(type(item).__name__ == "CPreprocessor" for item in self.analysis.program.items):
+            return HEADER_CONSTANTS.get(name)
+        return None
 
     def next_callback(self) -> int:
         self._callbacks += 1
