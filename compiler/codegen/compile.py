@@ -26,6 +26,7 @@ from .unit import Options, Unit
 
 def compile_program(analysis, facts, options: Optional[Options] = None, *, name: str = "bpftrace") -> CompiledProgram:
     options = options or Options()
+    analysis = _without_macros(analysis, facts, options)
     _apply_config(analysis.program, options)
     unit = Unit(BpfModule(name), analysis, facts, options)
     programs = plan_programs(analysis.program, facts)
@@ -56,6 +57,19 @@ def compile_program(analysis, facts, options: Optional[Options] = None, *, name:
     )
     obj = run_isolated(unit.module.compile)
     return CompiledProgram(obj, info, unit.module.ir_text())
+
+
+def _without_macros(analysis, facts, options: Options):
+    """The analysis of the program with every macro call expanded (each
+    expansion typed on its own), or `analysis` itself when there are none."""
+    if not any(isinstance(item, ast.Macro) for item in analysis.program.items):
+        return analysis
+    from ..semantic.analysis import analyse
+    from ..syntax.macro_expansion import expand_macros
+    from ..syntax.parser import ParseResult
+
+    expanded = ParseResult(expand_macros(analysis.program), [], analysis.source)
+    return analyse(expanded, facts, unsafe=options.unsafe, positional=options.positional)
 
 
 def _located(exc: CodegenError, fallback) -> CodegenError:

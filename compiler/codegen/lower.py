@@ -30,6 +30,8 @@ class Lowerer(CallLowering, ExpressionLowering, LoopLowering, MemoryReads, Value
         self.fn = fn
         self.unit = fn.unit
         self.node: Optional[ast.Node] = None  # the node being lowered, for errors
+        self.inlining: list = []  # the fns being inlined, innermost last
+        self.returns: list = []  # for each: (result memory, its type, the block after the call)
 
     def type_of(self, node) -> T.Type:
         if isinstance(node, ast.PositionalParam):
@@ -164,7 +166,14 @@ class Lowerer(CallLowering, ExpressionLowering, LoopLowering, MemoryReads, Value
             self.fn.loops.pop()
 
     def s_Jump(self, stmt: ast.Jump) -> None:
-        if stmt.kind == "return":
+        if stmt.kind == "return" and self.returns:  # from an inlined fn
+            result, result_type, done = self.returns[-1]
+            if stmt.value is not None:
+                value = self.expr(stmt.value)
+                if result is not None:
+                    self.store_value(value, result, result_type)
+            self.builder.branch(done)
+        elif stmt.kind == "return":
             if stmt.value is not None:
                 self.expr(stmt.value)
             self.fn.return_zero()

@@ -18,9 +18,10 @@ from ..syntax import ast
 from .errors import CodegenError, Unsupported
 from .lower_aggregations import AggregationLowering
 from .lower_output import OutputLowering
-from .values import I32, I64, PTR, Value, i64
+from .values import I32, I64, PTR, Value, i64, opaque
 
 TASK_COMM_LEN = 16
+MAX_INLINE_DEPTH = 8
 # Where x86_64's struct pt_regs keeps the argument registers (di, si, dx,
 # cx, r8, r9) and the return value (ax).
 X86_64_ARGUMENT_OFFSETS = (112, 104, 96, 88, 72, 64)
@@ -46,7 +47,34 @@ class CallLowering(OutputLowering, AggregationLowering):
         return self.builtin(node.name, node, [], statement=False)
 
     def x_Call(self, node: ast.Call, *, statement: bool = False) -> Value:
+        function = self.unit.functions().get(node.name.text)
+        if function is not None:
+            return self.inline_function(function, node)
         return self.builtin(node.name.text, node, node.args, statement=statement)
+
+    def inline_function(self, function: ast.Function, call: ast.Call) -> Value:
+        """A `fn` call, lowered in place: the arguments go into the
+        parameters' variables, and `return` jumps to the end with its value."""
+        if len(self.inlining) >= MAX_INLINE_DEPTH or function in self.inlining:
+            raise Unsupported(f"recursive fn {function.name.text} is not supported by the backend", call)
+        result_type = self.unit.type_of(call)
+        values = [self.expr(arg) for arg in call.args]
+        for param, value in zip(function.params, values):
+            symbol = self.unit.symbol_of(param.var)
+            self.store_value(value, self.fn.variable_slot(symbol, symbol.type), symbol.type)
+        result = None if isinstance(result_type, (T.Void, T.Unknown)) else self.fn.temp_for(result_type)
+        done = self.fn.new_block(f"fn.{function.name.text}.end")
+        self.inlining.append(function)
+        self.returns.append((result, result_type, done))
+        try:
+            self.block(function.body)
+        finally:
+            self.returns.pop()
+            self.inlining.pop()
+        if not self.fn.terminated():
+            self.builder.branch(done)
+        self.builder.position_at_end(done)
+        return self.load(result, result_type) if result is not None else Value(T.VOID, scalar=i64(0))
 
     def builtin(self, name: str, node, args: list, *, statement: bool) -> Value:
         entry = B.lookup(name)
@@ -240,7 +268,10 @@ class CallLowering(OutputLowering, AggregationLowering):
     def b_buf(self, node, args) -> Value:
         """buf(data[, length]): a u32 length, then the bytes (layout.py)."""
         t = self.type_of(node)
-        ptr = self.fn.temp_for(t)
+        # The read's length is masked (below), and the mask may exceed the
+        # capacity: leave room for the largest length it lets through.
+        mask = (1 << t.length.bit_length()) - 1
+        ptr = self.fn.temp(4 + mask + 1)
         self.fn.zero(ptr, layout.size_of(t))
         source = self.expr(args[0])
         data = self.builder.gep(ptr, [i64(4)], source_etype=ir.IntType(8))
@@ -250,8 +281,10 @@ class CallLowering(OutputLowering, AggregationLowering):
             self.builder.store(ir.Constant(I32, size), ptr)
             return Value(t, ptr=ptr)
         length = self.as_scalar(self.expr(args[1])) if len(args) == 2 else i64(t.length)
-        # At most the buffer's capacity; the verifier wants the bound visible.
+        # The verifier must see the bound on the very register passed to the
+        # helper: hide the length from LLVM first (see values.opaque), then mask it.
         length = self.builder.select(self.builder.icmp_unsigned(">", length, i64(t.length)), i64(t.length), length)
+        length = self.builder.and_(opaque(self.builder, length), i64(mask))  # keeps every length up to the capacity
         helper = "probe_read_user" if self.user_address(source) else "probe_read_kernel"
         self.helper(helper, [data, self.builder.trunc(length, I32), self.address(source)])
         self.builder.store(self.builder.trunc(length, I32), ptr)

@@ -163,6 +163,10 @@ class Unit:
     def stack_map_names(self) -> list[str]:
         return sorted(self._stack_maps)
 
+    def functions(self) -> dict:
+        """The program's `fn` definitions by name."""
+        return {item.name.text: item for item in self.analysis.program.items if type(item).__name__ == "Function"}
+
     def constant(self, name: str) -> Optional[int]:
         """The value of a bare name that is a constant: the script's own
         `#define NAME 42`, a kernel enumerator, or (when the script includes

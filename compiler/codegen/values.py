@@ -98,3 +98,12 @@ def byte_ptr(builder: ir.IRBuilder, base: ir.Value, offset: int) -> ir.Value:
     if offset == 0:
         return base
     return builder.gep(base, [i64(offset)], source_etype=I8)
+
+
+def opaque(builder: ir.IRBuilder, value: ir.Value) -> ir.Value:
+    """`value`, hidden from LLVM's reasoning (an empty inline asm, as
+    libbpf's barrier_var). Bounds checked after this are checked on the
+    register that is used, where the verifier can see them; otherwise LLVM
+    may test one copy of a value and pass another that it reloaded."""
+    barrier = ir.InlineAsm(ir.FunctionType(I64, [I64]), "", "=r,0", side_effect=True)
+    return builder.call(barrier, [value])
