@@ -218,6 +218,12 @@ def entry_point() -> None:
         code = 130
     except BrokenPipeError:  # `btc --emit ast x.bt | head`
         code = EXIT_OK
+    except Exception as exc:  # a bug of ours: one line, unless asked for more
+        if os.environ.get("BTC_DEBUG"):
+            raise
+        print(f"btc: internal error: {type(exc).__name__}: {exc} (set BTC_DEBUG=1 for the traceback)",
+              file=sys.stderr)  # fmt: skip
+        code = EXIT_ERROR
     sys.exit(code)
 
 

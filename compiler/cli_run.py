@@ -79,8 +79,15 @@ def run_program(item, args, positional: list[str]) -> int:
 
 
 def _run(compiled, args, child) -> int:
+    import signal
+
     from .runtime.errors import RuntimeFailure
     from .runtime.session import Session, SessionOptions
+
+    # The session handles SIGINT/SIGTERM while it runs; a second Ctrl-C that
+    # arrives as it finishes must not kill the process with its output done.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
     options = SessionOptions(json=args.format == "json", quiet=args.quiet, child=child,
                              watch_pid=args.pid or 0, unsafe=args.unsafe, verbose=args.verbose)  # fmt: skip

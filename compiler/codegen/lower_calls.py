@@ -18,7 +18,7 @@ from ..syntax import ast
 from .errors import CodegenError, Unsupported
 from .lower_aggregations import AggregationLowering
 from .lower_output import OutputLowering
-from .values import I32, I64, PTR, Value, i64, opaque
+from .values import I32, I64, PTR, Value, i64, opaque, timestamp_type
 
 TASK_COMM_LEN = 16
 MAX_INLINE_DEPTH = 8
@@ -328,8 +328,3 @@ def supported_builtins() -> list[str]:
 
     return sorted(name[2:] for name in dir(Lowerer) if name.startswith("b_"))
 
-
-def timestamp_type(fmt: bytes) -> T.Special:
-    """A strftime() value: the format travels in the type's name, which the
-    runtime's printer reads (output/resolver.py strftime_format)."""
-    return T.Special("timestamp:" + fmt.decode("utf-8", "surrogateescape"), 8)

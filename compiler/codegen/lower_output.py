@@ -10,7 +10,7 @@ from ..semantic import types as T
 from ..syntax import ast
 from . import maps as M
 from .errors import CodegenError
-from .values import PTR, Value, byte_ptr, i64
+from .values import PTR, Value, byte_ptr, i64, timestamp_type
 
 
 class OutputLowering:
@@ -44,8 +44,6 @@ class OutputLowering:
         """The type a value has in an event record: the analyser's, but a
         strftime() value also carries its format."""
         if isinstance(node, ast.Call) and node.name.text == "strftime" and isinstance(node.args[0], ast.StrLit):
-            from .lower_calls import timestamp_type
-
             return timestamp_type(node.args[0].value)
         if isinstance(node, ast.Identifier) and self.unit.constant(node.name) is not None:
             return T.INT64  # a header constant the analyser could not type

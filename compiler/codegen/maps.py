@@ -9,6 +9,7 @@ and lhist maps add a u64 bucket index after the user's key.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from llvmlite import ir
@@ -18,7 +19,7 @@ from ..runtime.program import AggregationInfo, MapInfo
 from ..semantic import types as T
 from ..syntax import ast
 from .unit import PlannedMap, Unit, record_type
-from .values import I64, PTR, i64
+from .values import I64, PTR, i64, timestamp_type
 
 _DECLARED_KINDS = {"hash": "hash", "lruhash": "lru_hash", "percpuhash": "percpu_hash",
                    "percpulruhash": "percpu_lru_hash"}  # fmt: skip
@@ -28,12 +29,15 @@ BPF_ANY = 0
 
 def plan_maps(unit: Unit) -> None:
     params = _aggregation_params(unit.analysis.program)
+    formats = _strftime_formats(unit.analysis.program)
     for symbol in unit.analysis.symbols:
         if symbol.kind != "map" or symbol.type is None or T.mentions_unknown(symbol.type):
             continue
         if symbol.key is not None and T.mentions_unknown(symbol.key):
             continue
         info = _map_info(symbol, params.get(symbol.name), unit.options.max_map_keys)
+        if symbol.name in formats and info.value == T.TIMESTAMP:
+            info = dataclasses.replace(info, value=timestamp_type(formats[symbol.name]))
         global_ = unit.module.add_map(info.symbol, info.bpf_type, info.key_size, info.value_size, info.max_entries)
         unit.maps[symbol.name] = PlannedMap(info, global_)
 
@@ -89,6 +93,19 @@ def _aggregation_params(program: ast.Program) -> dict[str, AggregationInfo]:
             found[target.name] = AggregationInfo("hist", bits=args[1] if len(args) > 1 and args[1] else 0)
         elif name == "lhist" and len(args) == 4 and None not in args[1:]:
             found[target.name] = AggregationInfo("lhist", min=args[1], max=args[2], step=args[3])
+    return found
+
+
+def _strftime_formats(program: ast.Program) -> dict[str, bytes]:
+    """The strftime() format of maps assigned a strftime() value: it
+    travels in the value's type (values.timestamp_type)."""
+    found: dict[str, bytes] = {}
+    for node in ast.walk(program):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and node.value.name.text == "strftime":
+            target = node.target.map if isinstance(node.target, ast.MapAccess) else node.target
+            fmt = node.value.args[0] if node.value.args else None
+            if isinstance(target, ast.MapRef) and isinstance(fmt, ast.StrLit):
+                found.setdefault(target.name, fmt.value)
     return found
 
 

@@ -107,3 +107,9 @@ def opaque(builder: ir.IRBuilder, value: ir.Value) -> ir.Value:
     may test one copy of a value and pass another that it reloaded."""
     barrier = ir.InlineAsm(ir.FunctionType(I64, [I64]), "", "=r,0", side_effect=True)
     return builder.call(barrier, [value])
+
+
+def timestamp_type(fmt: bytes) -> T.Special:
+    """A strftime() value: the format travels in the type's name, which the
+    runtime's printer reads (output/resolver.py strftime_format)."""
+    return T.Special("timestamp:" + fmt.decode("utf-8", "surrogateescape"), 8)

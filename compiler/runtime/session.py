@@ -231,7 +231,12 @@ class Session:
             raw = mapread.read_entries(
                 program.map_fd(info.symbol), info.key_size, info.value_size, info.percpu, info.max_entries
             )
-            maps.append((info, decode.read_map(info, raw)))
+            entries = decode.read_map(info, raw)
+            if not entries and info.scalar and info.aggregation is not None and info.aggregation.kind == "count":
+                # bpftrace 0.17 keeps a scalar count in a per-CPU array, whose
+                # one element always exists: an untouched one prints as 0.
+                entries = [(None, 0)]
+            maps.append((info, entries))
         return maps
 
 
