@@ -211,15 +211,36 @@ def read_map(info: MapInfo, raw_entries: Iterable[RawEntry]) -> list[tuple[objec
     kind = info.aggregation.kind if info.aggregation else None
     if kind in ("hist", "lhist"):
         return _read_histograms(info, raw_entries)
-    entries = []
-    for key_bytes, values in raw_entries:
-        key = _decode_key(info, key_bytes)
-        if kind is not None:
-            value = aggregate(info, values)
-        else:
-            value = decode(info.value, values[0])
-        entries.append((key, value))
-    return entries
+    # Decoders chosen once per map, not per entry: a map may hold 100k keys.
+    key_of = _key_decoder(info)
+    if kind in ("count", "sum"):
+        signed = info.value.signed if isinstance(info.value, T.Aggregation) else True
+        first = _U64.unpack_from
+
+        def value_of(values):
+            total = 0
+            for slot in values:
+                total += first(slot)[0]
+            return total & _U64_MASK if kind == "count" else _wrap(total, signed)
+    elif kind is not None:
+        def value_of(values):
+            return aggregate(info, values)
+    else:
+        value_type = info.value
+
+        def value_of(values):
+            return decode(value_type, values[0])
+    return [(key_of(key_bytes), value_of(values)) for key_bytes, values in raw_entries]
+
+
+def _key_decoder(info: MapInfo):
+    if info.scalar:
+        return lambda key_bytes: None
+    if isinstance(info.key, T.Int):
+        unpack = _INT_FORMATS[(info.key.bits, info.key.signed)].unpack_from
+        return lambda key_bytes: unpack(key_bytes)[0]
+    key_type = info.key
+    return lambda key_bytes: decode(key_type, key_bytes)
 
 
 def _read_histograms(info: MapInfo, raw_entries: Iterable[RawEntry]) -> list[tuple[object, dict]]:

@@ -111,13 +111,15 @@ def _read_batch(map_fd: int, shape: _Shape, max_entries: int) -> list[Entry]:
                 chunk *= 2  # one hash bucket holds more entries than we asked for
                 continue
             libbpf.check_int(result, "bpf_map_lookup_batch")
-        # `.raw` copies the whole buffer: take it once per batch, not per entry.
+        # `.raw` copies the whole buffer: take it once per batch, not per
+        # entry, and slice each CPU's value straight out of it.
         key_bytes, value_bytes = keys.raw, values.raw
-        key_size, value_size = shape.key_size, shape.buffer_size
+        key_size, entry_size, size = shape.key_size, shape.buffer_size, shape.value_size
+        starts = [cpu * shape.stride for cpu in range(shape.slots)]
         for i in range(count.value):
-            key = key_bytes[i * key_size : (i + 1) * key_size]
-            value = value_bytes[i * value_size : (i + 1) * value_size]
-            entries.append((key, shape.values(value)))
+            base = i * entry_size
+            entries.append((key_bytes[i * key_size : (i + 1) * key_size],
+                            [value_bytes[base + s : base + s + size] for s in starts]))  # fmt: skip
         if result == -errno.ENOENT:  # the end; this last call may still have filled some
             return entries
         position = C.create_string_buffer(next_position.raw, token_size)

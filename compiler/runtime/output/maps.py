@@ -61,7 +61,10 @@ def ordered_entries(
 ) -> list[Entry]:
     """The entries in print order, keeping only the last `top` if top > 0."""
     kind = aggregation_kind(info)
-    ordered = sorted(entries, key=lambda entry: _generic_order(entry[0]))
+    if not info.scalar and isinstance(info.key, (T.Int, T.String)):
+        ordered = sorted(entries, key=_first)  # ints and bytes order as they are: faster
+    else:
+        ordered = sorted(entries, key=lambda entry: _generic_order(entry[0]))
     gathered = kind in _GATHERED_BY_KEY_BYTES and style.aggregate_ties_in_key_byte_order
     if gathered and not info.scalar:
         ordered.sort(key=lambda entry: _raw_key_order(info.key, entry[0]))
@@ -70,7 +73,7 @@ def ordered_entries(
     elif kind in ("avg", "stats"):
         ordered.sort(key=lambda entry: entry[1].average)
     elif kind in ("count", "sum") or isinstance(info.value, T.Int):
-        ordered.sort(key=lambda entry: entry[1])
+        ordered.sort(key=_second)
     elif kind in ("min", "max"):
         if style.min_max_sort_unsigned:
             ordered.sort(key=lambda entry: entry[1] & _U64_MASK)
@@ -83,6 +86,14 @@ def ordered_entries(
     if top and len(ordered) > top:
         ordered = ordered[len(ordered) - top:]
     return ordered
+
+
+def _first(entry: Entry):
+    return entry[0]
+
+
+def _second(entry: Entry):
+    return entry[1]
 
 
 def _sort_by_key(key_type: T.Type, ordered: list[Entry], style: Style) -> None:
@@ -213,14 +224,15 @@ def map_text(
         if not style.print_empty_maps:
             return ""
         return "\n\n" if stats_like and style.blank_line_after_stats_maps else "\n"
-    lines = []
-    for key, value in ordered_entries(info, entries, style, top):
-        name = info.name if info.scalar else f"{info.name}[{key_text(info, key, printer)}]"
-        if kind in ("hist", "lhist"):
-            header = f"{name}: " if style.hist_header_trailing_space else f"{name}:"
-            lines.append(f"{header}\n{_histogram_text(info, value, div, style)}")
-        else:
-            lines.append(f"{name}: {map_value_text(info, value, div, printer)}")
+    ordered = ordered_entries(info, entries, style, top)
+    names = _entry_names(info, ordered, printer)
+    if kind in ("hist", "lhist"):
+        space = " " if style.hist_header_trailing_space else ""
+        lines = [f"{name}:{space}\n{_histogram_text(info, value, div, style)}" for name, (_, value) in zip(names, ordered)]
+    else:
+        # Built once, not per entry: a map may have 100k entries to print.
+        value_text = _value_printer(info, div, printer)
+        lines = [f"{name}: {value_text(value)}" for name, (_, value) in zip(names, ordered)]
     separator = "\n"
     if _unseparated(info.value) and style.symbol_maps_unseparated:
         separator = ""
@@ -228,6 +240,27 @@ def map_text(
     if stats_like and style.blank_line_after_stats_maps:
         text += "\n"
     return text
+
+
+def _entry_names(info: MapInfo, ordered: Sequence[Entry], printer: ValuePrinter) -> list[str]:
+    """`@m[key]` (or `@m`) for each entry."""
+    if info.scalar:
+        return [info.name] * len(ordered)
+    if isinstance(info.key, T.Tuple):
+        parts = [printer.key_text(t) for t in info.key.elements]
+        return [f"{info.name}[{', '.join(p(v) for p, v in zip(parts, key))}]" for key, _ in ordered]
+    text = printer.key_text(info.key)
+    return [f"{info.name}[{text(key)}]" for key, _ in ordered]
+
+
+def _value_printer(info: MapInfo, div: int, printer: ValuePrinter):
+    """The text of one map value, as map_value_text() gives it."""
+    kind = aggregation_kind(info)
+    if kind in ("count", "sum", "min", "max") or (kind is None and isinstance(info.value, T.Int) and div > 1):
+        return str if div <= 1 else (lambda value: str(_divide(value, div)))
+    if kind is None:
+        return printer.text(info.value)
+    return lambda value: map_value_text(info, value, div, printer)
 
 
 def _unseparated(t: T.Type) -> bool:
