@@ -15,6 +15,7 @@ a scope of their own, and a map not passed in is an error.
 from __future__ import annotations
 
 from ..syntax import ast
+from ..syntax.macro_expansion import parameter_fits
 from . import types as T
 from .scopes import Scope
 
@@ -51,17 +52,9 @@ def expand(checker, name: str, node, args: list) -> T.Type:
 def _choose(candidates: list[ast.Macro], args: list):
     fitting = [m for m in candidates if len(m.params) == len(args)]
     for macro in fitting:
-        if all(_fits(param, arg) for param, arg in zip(macro.params, args)):
+        if all(parameter_fits(param, arg) for param, arg in zip(macro.params, args)):
             return macro
     return fitting[0] if fitting else None
-
-
-def _fits(param, arg) -> bool:
-    if isinstance(param, ast.Variable):
-        return isinstance(arg, ast.Variable)
-    if isinstance(param, ast.MapRef):
-        return isinstance(arg, ast.MapRef)
-    return True
 
 
 def _bind(checker, macro: ast.Macro, node, args: list):

@@ -113,12 +113,14 @@ def _choose(candidates: list[ast.Macro], args: list):
     """The first definition whose parameters take these arguments (as the
     analyser chooses: semantic/macros.py)."""
     for macro in candidates:
-        if len(macro.params) == len(args) and all(_fits(p, a) for p, a in zip(macro.params, args)):
+        if len(macro.params) == len(args) and all(parameter_fits(p, a) for p, a in zip(macro.params, args)):
             return macro
     return None
 
 
-def _fits(param, arg) -> bool:
+def parameter_fits(param, arg) -> bool:
+    """Whether a macro parameter takes this argument: `$v` only a variable,
+    `@m` only a map, a plain name anything."""
     if isinstance(param, ast.Variable):
         return isinstance(arg, ast.Variable)
     if isinstance(param, ast.MapRef):
