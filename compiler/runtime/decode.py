@@ -208,6 +208,11 @@ def read_map(info: MapInfo, raw_entries: Iterable[RawEntry]) -> list[tuple[objec
     a {bucket index: count} dict as its value. Other values are decoded from
     the first (only) slot.
     """
+    fast = _read_fast(info, raw_entries) if hasattr(raw_entries, "keys") else None
+    if fast is not None:
+        return fast
+    if hasattr(raw_entries, "entries"):
+        raw_entries = raw_entries.entries()
     kind = info.aggregation.kind if info.aggregation else None
     if kind in ("hist", "lhist"):
         return _read_histograms(info, raw_entries)
@@ -231,6 +236,30 @@ def read_map(info: MapInfo, raw_entries: Iterable[RawEntry]) -> list[tuple[objec
         def value_of(values):
             return decode(value_type, values[0])
     return [(key_of(key_bytes), value_of(values)) for key_bytes, values in raw_entries]
+
+
+def _read_fast(info: MapInfo, raw) -> Optional[list]:
+    """The common big maps, a whole buffer at a time (struct.iter_unpack
+    runs in C): integer keys, with count/sum values (one u64 per CPU) or
+    64-bit integer values. None for any other shape."""
+    kind = info.aggregation.kind if info.aggregation else None
+    if info.scalar or not isinstance(info.key, T.Int) or raw.shape.key_size != info.key.bits // 8:
+        return None
+    keys = [k for (k,) in struct.iter_unpack(_INT_FORMATS[(info.key.bits, info.key.signed)].format, raw.keys)]
+    shape = raw.shape
+    if kind in ("count", "sum") and shape.stride == 8 and shape.value_size == 8:
+        per_entry = struct.Struct("<" + "Q" * shape.slots)
+        totals = map(sum, per_entry.iter_unpack(raw.values))
+        if kind == "count":
+            values = [t & _U64_MASK for t in totals]
+        else:
+            signed = info.value.signed if isinstance(info.value, T.Aggregation) else True
+            values = [_wrap(t, signed) for t in totals]
+    elif kind is None and isinstance(info.value, T.Int) and info.value.bits == 64 and shape.slots == 1:
+        values = [v for (v,) in struct.iter_unpack(_INT_FORMATS[(64, info.value.signed)].format, raw.values)]
+    else:
+        return None
+    return list(zip(keys, values))
 
 
 def _key_decoder(info: MapInfo):

@@ -135,4 +135,4 @@ class EventHandler:
         return (self.program.map_fd(info.symbol), info.key_size, info.value_size, info.percpu, info.max_entries)
 
     def _read(self, info) -> list:
-        return decode.read_map(info, mapread.read_entries(*self._shape(info)))
+        return decode.read_map(info, mapread.read_raw(*self._shape(info)))

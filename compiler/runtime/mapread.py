@@ -27,15 +27,46 @@ _NO_BATCH = (errno.EINVAL, errno.EOPNOTSUPP, errno.ENOSYS, _ENOTSUPP)
 
 def read_entries(map_fd: int, key_size: int, value_size: int, percpu: bool, max_entries: int) -> list[Entry]:
     """Every (key, values) of the map, keys as the kernel stores them."""
+    return read_raw(map_fd, key_size, value_size, percpu, max_entries).entries()
+
+
+class RawMap:
+    """A whole map as read: all keys in one buffer and all values in
+    another (each value `slots` per-CPU slots `stride` bytes apart), so that
+    a big map can be decoded a batch at a time (decode.read_map), or as
+    (key, values) entries."""
+
+    def __init__(self, shape: "_Shape", keys: bytes, values: bytes, count: int) -> None:
+        self.shape, self.keys, self.values, self.count = shape, keys, values, count
+
+    def entries(self) -> list[Entry]:
+        shape = self.shape
+        key_bytes, value_bytes = self.keys, self.values
+        key_size, entry_size, size = shape.key_size, shape.buffer_size, shape.value_size
+        starts = [cpu * shape.stride for cpu in range(shape.slots)]
+        return [
+            (key_bytes[i * key_size : (i + 1) * key_size],
+             [value_bytes[i * entry_size + s : i * entry_size + s + size] for s in starts])
+            for i in range(self.count)
+        ]  # fmt: skip
+
+    @classmethod
+    def of_entries(cls, shape: "_Shape", entries: list[Entry]) -> "RawMap":
+        pad = b"\0" * (shape.stride - shape.value_size)
+        values = b"".join(b"".join(v + pad for v in slots)[: shape.buffer_size] for _, slots in entries)
+        return cls(shape, b"".join(k for k, _ in entries), values, len(entries))
+
+
+def read_raw(map_fd: int, key_size: int, value_size: int, percpu: bool, max_entries: int) -> RawMap:
     shape = _Shape(key_size, value_size, percpu)
     if _is_array(map_fd):
-        return _read_array(map_fd, shape, max_entries)
+        return RawMap.of_entries(shape, _read_array(map_fd, shape, max_entries))
     try:
         return _read_batch(map_fd, shape, max_entries)
     except libbpf.LibbpfError as error:
         if error.errno not in _NO_BATCH:
             raise
-    return _read_by_key(map_fd, shape, max_entries)
+    return RawMap.of_entries(shape, _read_by_key(map_fd, shape, max_entries))
 
 
 def clear(map_fd: int, key_size: int, value_size: int, percpu: bool, max_entries: int) -> None:
@@ -91,14 +122,16 @@ def _read_array(map_fd: int, shape: _Shape, max_entries: int) -> list[Entry]:
     return entries
 
 
-def _read_batch(map_fd: int, shape: _Shape, max_entries: int) -> list[Entry]:
+def _read_batch(map_fd: int, shape: _Shape, max_entries: int) -> RawMap:
     lib = libbpf.lib()
     chunk = max(1, min(max_entries, _BATCH_ENTRIES))
     # The position between calls: a bucket index for hash maps, a key for others.
     token_size = max(8, shape.key_size)
     position, next_position = None, C.create_string_buffer(token_size)
     options = libbpf.opts(libbpf.MapBatchOpts)
-    entries: list[Entry] = []
+    key_parts: list[bytes] = []
+    value_parts: list[bytes] = []
+    total = 0
     while True:
         keys = C.create_string_buffer(chunk * shape.key_size)
         values = C.create_string_buffer(chunk * shape.buffer_size)
@@ -111,17 +144,12 @@ def _read_batch(map_fd: int, shape: _Shape, max_entries: int) -> list[Entry]:
                 chunk *= 2  # one hash bucket holds more entries than we asked for
                 continue
             libbpf.check_int(result, "bpf_map_lookup_batch")
-        # `.raw` copies the whole buffer: take it once per batch, not per
-        # entry, and slice each CPU's value straight out of it.
-        key_bytes, value_bytes = keys.raw, values.raw
-        key_size, entry_size, size = shape.key_size, shape.buffer_size, shape.value_size
-        starts = [cpu * shape.stride for cpu in range(shape.slots)]
-        for i in range(count.value):
-            base = i * entry_size
-            entries.append((key_bytes[i * key_size : (i + 1) * key_size],
-                            [value_bytes[base + s : base + s + size] for s in starts]))  # fmt: skip
+        n = count.value
+        key_parts.append(C.string_at(keys, n * shape.key_size))
+        value_parts.append(C.string_at(values, n * shape.buffer_size))
+        total += n
         if result == -errno.ENOENT:  # the end; this last call may still have filled some
-            return entries
+            return RawMap(shape, b"".join(key_parts), b"".join(value_parts), total)
         position = C.create_string_buffer(next_position.raw, token_size)
 
 

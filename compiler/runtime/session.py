@@ -228,7 +228,7 @@ class Session:
     def read_maps(self, program: LoadedProgram) -> list:
         maps = []
         for info in self.info.maps:
-            raw = mapread.read_entries(
+            raw = mapread.read_raw(
                 program.map_fd(info.symbol), info.key_size, info.value_size, info.percpu, info.max_entries
             )
             entries = decode.read_map(info, raw)

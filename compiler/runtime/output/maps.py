@@ -96,6 +96,7 @@ def _second(entry: Entry):
     return entry[1]
 
 
+
 def _sort_by_key(key_type: T.Type, ordered: list[Entry], style: Style) -> None:
     if isinstance(key_type, T.Tuple):
         parts = list(enumerate(key_type.elements))
@@ -225,6 +226,9 @@ def map_text(
             return ""
         return "\n\n" if stats_like and style.blank_line_after_stats_maps else "\n"
     ordered = ordered_entries(info, entries, style, top)
+    fast = _fast_lines(info, ordered, printer, div)
+    if fast is not None:
+        return "\n".join(fast) + "\n"
     names = _entry_names(info, ordered, printer)
     if kind in ("hist", "lhist"):
         space = " " if style.hist_header_trailing_space else ""
@@ -232,7 +236,10 @@ def map_text(
     else:
         # Built once, not per entry: a map may have 100k entries to print.
         value_text = _value_printer(info, div, printer)
-        lines = [f"{name}: {value_text(value)}" for name, (_, value) in zip(names, ordered)]
+        if value_text is str:
+            lines = [f"{name}: {value}" for name, (_, value) in zip(names, ordered)]
+        else:
+            lines = [f"{name}: {value_text(value)}" for name, (_, value) in zip(names, ordered)]
     separator = "\n"
     if _unseparated(info.value) and style.symbol_maps_unseparated:
         separator = ""
@@ -242,6 +249,20 @@ def map_text(
     return text
 
 
+def _fast_lines(info: MapInfo, ordered: Sequence[Entry], printer: ValuePrinter, div: int) -> Optional[list[str]]:
+    """The lines of the commonest big map (integer keys, count or sum
+    values, no div), one f-string each; None for any other map."""
+    style, key = printer.style, info.key
+    if aggregation_kind(info) not in ("count", "sum") or div > 1 or not isinstance(key, T.Int):
+        return None
+    if key.enum and style.enum_names:
+        return None
+    name = info.name
+    if not key.signed and style.int_keys_as_int64:
+        return [f"{name}[{k - (1 << 64) if k >> 63 else k}]: {v}" for k, v in ordered]
+    return [f"{name}[{k}]: {v}" for k, v in ordered]
+
+
 def _entry_names(info: MapInfo, ordered: Sequence[Entry], printer: ValuePrinter) -> list[str]:
     """`@m[key]` (or `@m`) for each entry."""
     if info.scalar:
@@ -249,8 +270,14 @@ def _entry_names(info: MapInfo, ordered: Sequence[Entry], printer: ValuePrinter)
     if isinstance(info.key, T.Tuple):
         parts = [printer.key_text(t) for t in info.key.elements]
         return [f"{info.name}[{', '.join(p(v) for p, v in zip(parts, key))}]" for key, _ in ordered]
+    style, name = printer.style, info.name
+    if isinstance(info.key, T.Int) and not (info.key.enum and style.enum_names):
+        # The common big map, without a call per key.
+        if not info.key.signed and style.int_keys_as_int64:
+            return [f"{name}[{key - (1 << 64) if key >> 63 else key}]" for key, _ in ordered]
+        return [f"{name}[{key}]" for key, _ in ordered]
     text = printer.key_text(info.key)
-    return [f"{info.name}[{text(key)}]" for key, _ in ordered]
+    return [f"{name}[{text(key)}]" for key, _ in ordered]
 
 
 def _value_printer(info: MapInfo, div: int, printer: ValuePrinter):
