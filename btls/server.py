@@ -1,16 +1,94 @@
-"""The pygls server object and the features it registers.
+"""The pygls server object: documents, settings and kernel facts, and the
+features, one module each, registered from `FEATURES`.
 
-For now the server starts over stdio and answers the initialize handshake
-and shutdown; language features are added by later work, one module each,
-registered here.
+Nothing heavy happens on the start path: the frontend (lark, the analyser)
+is imported when the first document needs it, and kernel facts when the
+first analysis does.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import Optional
+
+from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
 from . import __version__
+from .convert import encoding_name
+from .documents import DocumentStore, Snapshot
+from .kernel import FactsProvider
+from .settings import Settings
+
+# Each module has `register(server)`, which adds its handlers.
+FEATURES = (
+    "lifecycle",
+    "diagnostics",
+)
 
 
-def create_server() -> LanguageServer:
-    return LanguageServer("btls", __version__)
+class BtlsServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("btls", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+        self.settings = Settings()
+        self.facts = FactsProvider(self.settings.kernel_facts)
+        self.documents = DocumentStore(self._workspace_or_none, self.facts, self.position_encoding)
+
+    # ------------------------------------------------------------ documents
+
+    def snapshot(self, uri: str) -> Snapshot:
+        return self.documents.get(uri)
+
+    def position_encoding(self) -> str:
+        workspace = self._workspace_or_none()
+        return encoding_name(workspace.position_encoding if workspace is not None else None)
+
+    def _workspace_or_none(self):
+        try:
+            return self.workspace
+        except Exception:  # noqa: BLE001 - before initialize there is none
+            return None
+
+    # ------------------------------------------------------------- settings
+
+    def apply_settings(self, options) -> bool:
+        """Merge client options; True when kernel facts changed (documents
+        must then be analysed again)."""
+        self.settings = self.settings.updated(options)
+        return self.facts.use(self.settings.kernel_facts)
+
+    # ----------------------------------------------------- client features
+
+    def _capability(self, *path: str):
+        value = self.client_capabilities if self._workspace_or_none() is not None else None
+        for name in path:
+            if value is None:
+                return None
+            value = getattr(value, name, None)
+        return value
+
+    def client_supports_markdown(self, *path: str) -> bool:
+        formats = self._capability(*path)
+        return bool(formats) and lsp.MarkupKind.Markdown in formats
+
+    def client_supports_snippets(self) -> bool:
+        return bool(self._capability("text_document", "completion", "completion_item", "snippet_support"))
+
+    def client_pulls_diagnostics(self) -> bool:
+        return self._capability("text_document", "diagnostic") is not None
+
+    def client_has_configuration(self) -> bool:
+        return bool(self._capability("workspace", "configuration"))
+
+    def report_server_error(self, error: Exception, source) -> None:
+        # Errors outside requests go to the log, not to pop-ups.
+        from .guard import report_failure
+
+        report_failure(self, getattr(source, "__name__", str(source)), error)
+
+
+def create_server(features: Optional[tuple[str, ...]] = None) -> BtlsServer:
+    server = BtlsServer()
+    for name in features if features is not None else FEATURES:
+        importlib.import_module(f"{__package__}.{name}").register(server)
+    return server
