@@ -30,6 +30,8 @@ class Snapshot:
     facts_provider: Callable[[], object]
     _parsed: object = field(default=None, repr=False)
     _analysis: object = field(default=None, repr=False)
+    # The previous version's parse: the new parse reuses its untouched items.
+    base: object = field(default=None, repr=False)
     _converter: Optional[Converter] = field(default=None, repr=False)
 
     @property
@@ -41,9 +43,10 @@ class Snapshot:
     @property
     def parsed(self):
         if self._parsed is None:
-            from compiler.syntax.parser import parse
+            from compiler.syntax.incremental import reparse
 
-            self._parsed = parse(self.text, self.name)
+            self._parsed = reparse(self.base, self.text, self.name)
+            self.base = None
         return self._parsed
 
     @property
@@ -100,7 +103,8 @@ class DocumentStore:
         cached = self._latest.get(uri)
         if cached is not None and cached.version == version and (version is not None or cached.text == text):
             return cached
-        snapshot = Snapshot(uri, version, text, self._encoding(), self._facts)
+        base = (cached._parsed or cached.base) if cached is not None else None
+        snapshot = Snapshot(uri, version, text, self._encoding(), self._facts, base=base)
         self._latest[uri] = snapshot
         return snapshot
 

@@ -56,6 +56,8 @@ class ParseResult:
     program: ast.Program
     diagnostics: list[Diagnostic]
     source: SourceText
+    # Set when incremental.reparse() built a newer result from this one.
+    consumed: bool = False
 
 
 def parse(text: str, name: str = "stdin") -> ParseResult:

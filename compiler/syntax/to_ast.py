@@ -180,36 +180,8 @@ class AstBuilder(ExpressionBuilders):
                     shebang = decode(str(child))
             elif isinstance(child, ast.Node):
                 items.append(child)
-        self._check_order(items)
+        check_item_order(items, self.sink)
         return ast.Program(self._whole(), items, shebang)
-
-    def _check_order(self, items) -> None:
-        seen_main = False
-        seen_config = None
-        for item in items:
-            if isinstance(item, (ast.CPreprocessor, ast.CDefinition)):
-                if seen_main:
-                    self.sink.error(
-                        "item-order", "C definitions must appear before probes and functions", item.span
-                    )
-            elif isinstance(item, ast.Config):
-                if seen_config is not None:
-                    self.sink.error(
-                        "duplicate-config", "duplicate config block", item.span,
-                        related=[Related(seen_config.span, "the first config block is here")],
-                    )
-                elif seen_main:
-                    self.sink.error(
-                        "item-order", "config must appear before probes and functions", item.span
-                    )
-                seen_config = seen_config or item
-            elif isinstance(item, ast.Import):
-                if seen_main:
-                    self.sink.error(
-                        "item-order", "root imports must appear before probes and functions", item.span
-                    )
-            else:
-                seen_main = True
 
     def b_cpp_directive(self, span, children):
         return ast.CPreprocessor(span, decode(str(children[0])).rstrip())
@@ -387,3 +359,34 @@ class AstBuilder(ExpressionBuilders):
     def b_unroll_stmt(self, span, children):
         count, body = self._nodes(children)
         return ast.Unroll(span, self._as_expr(count), self._statement_body(body))
+
+
+def check_item_order(items, sink) -> None:
+    """The order bpftrace requires of top-level items (C definitions, then
+    config and imports, then the rest), checked over the whole program."""
+    seen_main = False
+    seen_config = None
+    for item in items:
+        if isinstance(item, (ast.CPreprocessor, ast.CDefinition)):
+            if seen_main:
+                sink.error(
+                    "item-order", "C definitions must appear before probes and functions", item.span
+                )
+        elif isinstance(item, ast.Config):
+            if seen_config is not None:
+                sink.error(
+                    "duplicate-config", "duplicate config block", item.span,
+                    related=[Related(seen_config.span, "the first config block is here")],
+                )
+            elif seen_main:
+                sink.error(
+                    "item-order", "config must appear before probes and functions", item.span
+                )
+            seen_config = seen_config or item
+        elif isinstance(item, ast.Import):
+            if seen_main:
+                sink.error(
+                    "item-order", "root imports must appear before probes and functions", item.span
+                )
+        else:
+            seen_main = True
