@@ -24,6 +24,8 @@ from .settings import Settings
 FEATURES = (
     "lifecycle",
     "diagnostics",
+    "hover",
+    "signature",
 )
 
 
