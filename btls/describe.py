@@ -222,10 +222,8 @@ def field(owner: str, f: C.CField, offset: int, bp_type: T.Type, records: Callab
 def map_type(symbol) -> str:
     """`@m[string[16]]: count_t`, `@x: hist_t`, as the map is written."""
     value = "?" if symbol.type is None else str(symbol.type)
-    key = symbol.key
-    if key is None:
-        return f"{symbol.name}: {value}"
-    if key == T.VOID:
+    key = getattr(symbol, "key", None)
+    if key is None or key == T.VOID:
         return f"{symbol.name}: {value}"
     keys = ", ".join(str(k) for k in key.elements) if isinstance(key, T.Tuple) else str(key)
     return f"{symbol.name}[{keys}]: {value}"
@@ -234,7 +232,7 @@ def map_type(symbol) -> str:
 def map_symbol(symbol) -> str:
     parts = [code(map_type(symbol))]
     words = ["*map*"]
-    if symbol.key == T.VOID:
+    if getattr(symbol, "key", None) == T.VOID:
         words.append("scalar (no key)")
     if getattr(symbol, "declared_kind", None):
         words.append(f"declared `{symbol.declared_kind}`")

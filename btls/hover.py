@@ -223,7 +223,7 @@ class _Hover:
         if isinstance(parent, (ast.Macro, ast.Function)):
             return self.definitions(name.text, name.span)
         if isinstance(parent, ast.RecordType):
-            return self.node_RecordType(parent)
+            return self.type_node(parent)
         if isinstance(parent, ast.ConfigEntry):
             return self.config_key(name)
         if isinstance(parent, ast.RecordField):
@@ -306,6 +306,9 @@ class _Hover:
     def node_Identifier(self, node):
         from compiler.semantic.builtins import lookup
 
+        named = self.symbol(node)
+        if named is not None:
+            return named
         value = self.type_of(node)
         entry = lookup(node.name)
         if entry is not None:
@@ -321,9 +324,6 @@ class _Hover:
         if found is not None:
             enum, number = found
             return self.describe.code(f"{node.name} = {number}") + f"\n\n*enum {enum.name}*", node.span
-        if self.macro_param(node.name):
-            shown = f": {value}" if value is not None else ""
-            return self.describe.code(f"{node.name}{shown}") + "\n\n*macro parameter*", node.span
         return None
 
     def args_record(self, name: str, value):
@@ -332,27 +332,25 @@ class _Hover:
             return None
         return self.analysis.context.record(value)
 
-    def macro_param(self, name: str) -> bool:
+    def symbol(self, node):
+        """A `$var`, `@map` or macro parameter. In a macro, the parameters
+        are decided by the macro's own list (the analysis walks the body
+        once per call, so the symbols there belong to the callers)."""
         macro = next((n for n in self.path if isinstance(n, self.ast.Macro)), None)
-        return macro is not None and any(getattr(p, "name", None) == name for p in macro.params)
-
-    def node_Variable(self, node):
+        if macro is not None and any(getattr(p, "name", None) == node.name for p in macro.params):
+            return self.describe.code(node.name) + "\n\n*macro parameter*", node.span
         symbol = self.analysis.symbol_of(node)
         if symbol is None:
-            if self.macro_param(node.name):
-                return self.describe.code(node.name) + "\n\n*macro parameter*", node.span
             return None
-        fn = next((n for n in self.path if isinstance(n, self.ast.Function)), None)
-        fn_param = fn is not None and any(p.var.name == node.name for p in fn.params)
-        return self.describe.variable_symbol(symbol, self.type_of(node), fn_param), node.span
+        if symbol.kind == "map":
+            return self.describe.map_symbol(symbol), node.span
+        if symbol.kind == "variable":
+            fn = next((n for n in self.path if isinstance(n, self.ast.Function)), None)
+            fn_param = fn is not None and any(p.var.name == node.name for p in fn.params)
+            return self.describe.variable_symbol(symbol, self.type_of(node), fn_param), node.span
+        return None
 
-    def node_MapRef(self, node):
-        symbol = self.analysis.symbol_of(node)
-        if symbol is None:
-            if self.macro_param(node.name):
-                return self.describe.code(node.name) + "\n\n*macro parameter*", node.span
-            return None
-        return self.describe.map_symbol(symbol), node.span
+    node_Variable = node_MapRef = symbol
 
     def node_PositionalParam(self, node):
         value = self.type_of(node)
@@ -362,15 +360,6 @@ class _Hover:
 
     def node_Cast(self, node):
         return self.type_node(node.type)
-
-    def node_RecordType(self, node):
-        return self.type_node(node)
-
-    def node_PointerType(self, node):
-        return self.type_node(node)
-
-    def node_ArrayType(self, node):
-        return self.type_node(node)
 
     def node_NamedType(self, node):
         from compiler.kernel.listing import type_name
@@ -414,6 +403,8 @@ class _Hover:
         if record is None:
             return f"`{kind} {name}`: its layout is not known here.", span
         return self.describe.record_layout(record, self.records), span
+
+    node_RecordType = node_PointerType = node_ArrayType = type_node
 
     def expression(self, node):
         value = self.type_of(node)

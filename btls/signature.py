@@ -71,8 +71,18 @@ def register(server) -> None:
 
 
 def _item_start(program, offset: int) -> int:
-    """Where the top-level item holding `offset` starts: strings and
-    comments never straddle that point, so tokenizing from it is safe."""
+    """Where to start tokenizing: the start of the last statement that
+    begins before `offset` in the innermost block around it, else of the
+    top-level item. Strings and comments never straddle such a point, and
+    starting near the cursor keeps long probes fast."""
+    from compiler.syntax import ast
+
+    from .query import path_at
+
+    for node in reversed(path_at(program, offset)):
+        if isinstance(node, ast.Block):
+            starts = [stmt.span.start for stmt in node.stmts if stmt.span.start <= offset]
+            return starts[-1] if starts else node.span.start
     start = 0
     for item in program.items:
         if item.span.start <= offset:

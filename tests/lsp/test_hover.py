@@ -180,8 +180,14 @@ async def test_macro_and_fn_calls_show_their_headers(client) -> None:
 async def test_fn_parameter_and_macro_parameter(client) -> None:
     param = markdown_of(await hover_on(client, SCRIPT, "$x *"))
     assert param == "```bpftrace\n$x: int64\n```\n\n*fn parameter*"
-    plain_param = markdown_of(await hover_on(client, SCRIPT, "b }"))
-    assert "*macro parameter*" in plain_param
+    plain_param = await hover_on(client, SCRIPT, "b }")
+    assert markdown_of(plain_param) == "```bpftrace\nb\n```\n\n*macro parameter*"
+    assert text_of_range(SCRIPT, plain_param.range) == "b"
+    text = "macro tally(@dist, $v) { @dist[$v] = count(); }\nBEGIN { $x = 1; tally(@d, $x); }\n"
+    for needle in ("@dist[", "$v]"):
+        result = await hover_on(client, text, needle)
+        assert markdown_of(result).endswith("*macro parameter*")
+        assert text_of_range(text, result.range) == needle[:-1]
 
 
 # ------------------------------------------------------------- C types
