@@ -24,6 +24,9 @@ from .settings import Settings
 FEATURES = (
     "lifecycle",
     "diagnostics",
+    "tokens",
+    "inlay",
+    "structure",
     "hover",
     "signature",
 )
