@@ -24,6 +24,7 @@ from .settings import Settings
 FEATURES = (
     "lifecycle",
     "diagnostics",
+    "completion",
     "tokens",
     "inlay",
     "structure",
