@@ -18,7 +18,11 @@ from . import __version__
 from .convert import encoding_name
 from .documents import DocumentStore, Snapshot
 from .kernel import FactsProvider
+from .protocol import BtlsProtocol
 from .settings import Settings
+
+# LSP's RequestFailed error code: a valid request the server declines.
+REQUEST_FAILED = -32803
 
 # Each module has `register(server)`, which adds its handlers.
 FEATURES = (
@@ -35,7 +39,12 @@ FEATURES = (
 
 class BtlsServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("btls", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+        super().__init__(
+            "btls",
+            __version__,
+            text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
+            protocol_cls=BtlsProtocol,
+        )
         self.settings = Settings()
         self.facts = FactsProvider(self.settings.kernel_facts)
         self.documents = DocumentStore(self._workspace_or_none, self.facts, self.position_encoding)
@@ -87,9 +96,15 @@ class BtlsServer(LanguageServer):
         return bool(self._capability("workspace", "configuration"))
 
     def report_server_error(self, error: Exception, source) -> None:
-        # Errors outside requests go to the log, not to pop-ups.
+        # A failed request was already answered with its error (and a
+        # refused rename says why in its answer). Anything else goes to the
+        # client's log, not to a pop-up.
+        from pygls.exceptions import FeatureRequestError
+
         from .guard import report_failure
 
+        if source is FeatureRequestError or getattr(error, "code", None) == REQUEST_FAILED:
+            return
         report_failure(self, getattr(source, "__name__", str(source)), error)
 
 

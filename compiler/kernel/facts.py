@@ -77,6 +77,14 @@ class KernelFacts:
         """Every (category, event) pair, for listing and wildcards."""
         return ()
 
+    def tracepoint_set(self) -> frozenset[tuple[str, str]]:
+        """tracepoints() as a set, built once: every tracepoint probe asks
+        whether its event exists, and a language server asks on every edit."""
+        cached = self.__dict__.get("_tracepoint_set")
+        if cached is None:
+            cached = self.__dict__["_tracepoint_set"] = frozenset(self.tracepoints())
+        return cached
+
     def kernel_functions(self) -> Iterable[str]:
         """Traceable kernel functions, for listing kprobes/fentry."""
         return ()

@@ -286,7 +286,7 @@ class AttachPointRules:
     def check_tracepoint_exists(self, category: str, event: str, span: Span) -> None:
         if not self.facts.has_tracepoints or self.missing_probes == "ignore":
             return
-        known = set(self.facts.tracepoints())
+        known = self.facts.tracepoint_set()
         if has_wildcard(category) or has_wildcard(event):
             if any(fnmatch.fnmatchcase(c, category) and fnmatch.fnmatchcase(e, event)
                    for c, e in known):  # fmt: skip

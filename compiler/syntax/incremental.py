@@ -106,7 +106,7 @@ class _Reuse:
         kept = [i for i, item in enumerate(items) if item.span.end < prefix]
         for index in reversed(kept[-3:]):
             item = items[index]
-            if not self._clean(item) or self._errors_after(item.span.start):
+            if not self._clean(item) or not self._closed(item):
                 continue
             line_end = self.old_data.find(b"\n", item.span.end)
             if line_end < 0 or line_end + 1 > prefix:
@@ -116,6 +116,15 @@ class _Reuse:
             return index + 1, line_end + 1
         return 0, 0
 
+    def _closed(self, item: ast.Node) -> bool:
+        """Whether the item ends with its own `}`. A probe whose `}` is
+        missing ends where the next column-1 line begins, so its extent
+        depends on the text after it. (Requiring a block item also keeps
+        one-token items out: after an error the parser stays quiet for a
+        token or two, and a C line is one token.)"""
+        kinds = (ast.Probe, ast.Macro, ast.Function, ast.Config)
+        return isinstance(item, kinds) and self.old_data[item.span.end - 1 : item.span.end] == b"}"
+
     def _clean(self, item: ast.Node) -> bool:
         if isinstance(item, ast.Probe) and any(point.is_error for point in item.attach_points):
             return False
@@ -124,11 +133,6 @@ class _Reuse:
             d.span.start < span.end and d.span.end > span.start and d.code not in _ORDER_CODES
             for d in self.old.diagnostics
         )
-
-    def _errors_after(self, offset: int) -> bool:
-        """A syntax error at or after `offset`, before the edit, could still
-        be quieting the parser where the region starts."""
-        return any(d.span.start >= offset and d.code not in _ORDER_CODES for d in self.old.diagnostics)
 
     def _parse_region(self, start: int, end: int):
         text = self.data[start:end].decode("utf-8", errors="surrogatepass")
