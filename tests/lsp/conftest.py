@@ -26,7 +26,7 @@ def server_config() -> ClientServerConfig:
     return ClientServerConfig(server_command=[sys.executable, "-m", "btls"], server_env=env)
 
 
-async def start_session(lsp_client: LanguageClient, profile: str, options=None):
+async def start_session(lsp_client: LanguageClient, profile: str, options=None, capabilities=None):
     lsp_client.profile = profile
     lsp_client.run_output = []
     lsp_client.feature("btls/output")(lambda params: lsp_client.run_output.append(params))
@@ -40,7 +40,7 @@ async def start_session(lsp_client: LanguageClient, profile: str, options=None):
     lsp_client.protocol.fm.features[lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = on_diagnostics
     result = await lsp_client.initialize_session(
         lsp.InitializeParams(
-            capabilities=client_capabilities(profile),
+            capabilities=capabilities or client_capabilities(profile),
             initialization_options=INIT_OPTIONS if options is None else options,
             root_uri=(TESTS / "corpus").as_uri(),
         )
