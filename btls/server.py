@@ -34,6 +34,8 @@ FEATURES = (
     "structure",
     "hover",
     "signature",
+    "navigation",
+    "symbols",
 )
 
 

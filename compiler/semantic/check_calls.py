@@ -36,6 +36,7 @@ class CallChecks(CallRules, ProbeContext):
         name = node.name
         for frame in reversed(self.frames[-1:]):
             if name in frame.idents:
+                self.record_name(frame.bindings[name][0], node, "use")
                 return frame.idents[name]
         builtin = B.lookup(name)
         if builtin is not None and builtin.min_args == 0:
@@ -80,7 +81,7 @@ class CallChecks(CallRules, ProbeContext):
                     # An imported macro may assign the map it is given.
                     symbol = self.map_symbol(arg)
                     symbol.read = symbol.written = True
-                    symbol.uses.append(arg.span)
+                    self.note(symbol, arg, "use")
                     continue
                 self.type_or_expr(arg) if isinstance(arg, ast.TYPE_NODES) else self.expr(arg)
             if self.has_imports:
@@ -108,7 +109,7 @@ class CallChecks(CallRules, ProbeContext):
             symbol = self.variable_symbol(args[2].name)
             if symbol is not None:  # find() stores the value it found there
                 symbol.assigned = True
-                symbol.definitions.append(args[2].span)
+                self.note(symbol, args[2], "definition")
         errors = self.errors_found
         checked = []
         for index, arg in enumerate(args):
@@ -140,7 +141,7 @@ class CallChecks(CallRules, ProbeContext):
             if isinstance(arg, ast.MapRef):
                 symbol = self.map_symbol(arg)
                 symbol.read = True
-                symbol.uses.append(arg.span)
+                self.note(symbol, arg, "use")
                 continue
             self.argument_type(arg)
 
@@ -219,7 +220,7 @@ class CallChecks(CallRules, ProbeContext):
         if isinstance(arg, ast.MapRef) and wants & {"map"}:
             symbol = self.map_symbol(arg)
             symbol.read = True
-            symbol.uses.append(arg.span)
+            self.note(symbol, arg, "use")
             t = symbol.type or T.UNKNOWN
             self.record(arg, t)
             return B.Arg(arg, t, name=symbol.name)
@@ -330,6 +331,7 @@ class CallChecks(CallRules, ProbeContext):
         return expand(self, name, node, args)
 
     def fn_call(self, fn: ast.Function, node: ast.Call) -> T.Type:
+        self.record_name(self.symbols.callable("function", fn.name.text), node.name, "use")
         if len(node.args) != len(fn.params):
             self.report(
                 "arity", f"Function `{fn.name.text}` requires {len(fn.params)} arguments, "

@@ -175,8 +175,7 @@ class ExpressionChecks:
         if symbol is None:
             return self.read_variable(var)
         symbol.assigned = True
-        self.references[var] = symbol
-        symbol.uses.append(var.span)
+        self.note(symbol, var, "use")
         if symbol.type is None:
             self.report("address-of", f"No type available for variable {var.name}", var.span)
             return self.record(var, T.UNKNOWN)
@@ -199,11 +198,12 @@ class ExpressionChecks:
             symbol = None
             if isinstance(target, ast.Variable) and self.variable_symbol(target.name) is not None:
                 symbol = self.variable_symbol(target.name)
-                symbol.definitions.append(target.span)
+                self.note(symbol, target, "definition")
             elif isinstance(target, (ast.MapRef, ast.MapAccess)):
                 map_ref = target.map if isinstance(target, ast.MapAccess) else target
                 symbol = self.map_symbol(map_ref)
                 symbol.written = True
+                self.note(symbol, map_ref, "definition")
             if isinstance(current, T.Pointer):
                 return current
             if symbol is not None and not isinstance(symbol.type, T.Aggregation) and (

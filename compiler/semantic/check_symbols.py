@@ -24,6 +24,34 @@ _AGGREGATE_EXAMPLES = {
 
 
 class SymbolChecks:
+    # -------------------------------------------------------------- names
+
+    def note(self, symbol, node, kind: Optional[str] = "use", depth: Optional[int] = None) -> None:
+        """Record that `node` (a `$var` or `@map` as written) names `symbol`,
+        as a "use", a "definition" or neither (None).
+
+        In a macro body, a name bound to a parameter is the parameter's own
+        symbol: the body's spans are recorded there, never on the caller's
+        symbol (navigation would otherwise land inside the macro). The
+        caller's symbol gets the same kind of use at the call's argument,
+        which may itself be a parameter of an enclosing expansion."""
+        depth = len(self.frames) if depth is None else depth
+        binding = self.frames[depth - 1].bindings.get(node.name) if depth else None
+        if binding is None:
+            self.record_name(symbol, node, kind)
+            return
+        param, arg = binding
+        self.record_name(param, node, kind)
+        if arg is not None:
+            self.note(symbol, arg, kind, depth - 1)
+
+    def record_name(self, symbol, node, kind: Optional[str]) -> None:
+        self.references[node] = symbol
+        if kind == "use":
+            symbol.uses.append(node.span)
+        elif kind == "definition":
+            symbol.definitions.append(node.span)
+
     # ----------------------------------------------------------- variables
 
     def declare_variable(self, stmt: ast.VarDecl) -> None:
@@ -45,8 +73,7 @@ class SymbolChecks:
         symbol.declared, symbol.origin = True, stmt.var.span
         symbol.assigned = stmt.value is not None
         self.scope.variables[name] = symbol
-        self.references[stmt.var] = symbol
-        symbol.definitions.append(stmt.var.span)
+        self.note(symbol, stmt.var, "definition")
         if stmt.type is not None:
             declared = self.resolve_type(stmt.type)
             if isinstance(declared, T.Aggregation):
@@ -72,8 +99,7 @@ class SymbolChecks:
                 if symbol not in others:
                     others.append(symbol)
         symbol.assigned = True
-        symbol.definitions.append(target.span)
-        self.references[target] = symbol
+        self.note(symbol, target, "definition")
         self.store_variable(symbol, value, value_node, target)
 
     def store_variable(self, symbol: VariableSymbol, value: T.Type, value_node, target) -> None:
@@ -168,8 +194,7 @@ class SymbolChecks:
                     hints=self.suggest(node.name, self.visible_variables()),
                 )  # fmt: skip
                 return self.record(node, T.UNKNOWN)
-        self.references[node] = symbol
-        symbol.uses.append(node.span)
+        self.note(symbol, node, "use")
         if symbol.declared and not symbol.assigned:
             self.warn("unassigned", f"Variable used before it was assigned: {node.name}", node.span)
             if symbol.type is None:  # and nothing anywhere gives it one
@@ -188,7 +213,7 @@ class SymbolChecks:
     def map_symbol(self, node: ast.MapRef) -> MapSymbol:
         check_hygiene(self, node)
         symbol = self.symbols.map(self.map_name(node.name))
-        self.references[node] = symbol
+        self.note(symbol, node, None)
         return symbol
 
     def map_key(self, access: ast.MapAccess) -> T.Type:
@@ -252,9 +277,9 @@ class SymbolChecks:
                 related=self._key_site(symbol),
             )
 
-    def store_map(self, symbol: MapSymbol, value: T.Type, value_node, site) -> None:
+    def store_map(self, symbol: MapSymbol, value: T.Type, value_node, site, map_ref: ast.MapRef) -> None:
         symbol.written = True
-        symbol.definitions.append(site.span)
+        self.note(symbol, map_ref, "definition")
         if symbol.value_site is None:
             symbol.value_site = site.span
         first = symbol.value_site != site.span
@@ -279,7 +304,7 @@ class SymbolChecks:
         map_ref = access.map if access is not None else node
         symbol = self.map_symbol(map_ref)
         symbol.read = True
-        symbol.uses.append(map_ref.span)
+        self.note(symbol, map_ref, "use")
         self.use_map_key(symbol, map_ref, access, writing=False)
         # An aggregation is read as itself (count_t): where an integer is
         # wanted, the readable ones convert (T.as_integer).
@@ -302,7 +327,7 @@ class SymbolChecks:
                 return
             symbol = self.map_symbol(map_ref)
             self.use_map_key(symbol, map_ref, access, writing=True)
-            self.store_map(symbol, value, stmt.value, target)
+            self.store_map(symbol, value, stmt.value, target, map_ref)
             self.record(target, symbol.type or T.UNKNOWN)
         else:
             self.expr(target)  # the parser has reported the bad target
@@ -342,7 +367,7 @@ class SymbolChecks:
             return T.UNKNOWN
         symbol = self.map_symbol(node)
         symbol.read = True
-        symbol.uses.append(node.span)
+        self.note(symbol, node, "use")
         key, value = symbol.key, symbol.type
         if key == T.VOID:
             self.report(

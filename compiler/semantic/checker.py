@@ -15,7 +15,7 @@ in check_calls.py; this module has the state they share.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from ..diagnostics import Diagnostic, Related, Severity
@@ -53,6 +53,9 @@ class MacroFrame:
     idents: dict[str, T.Type]  # param -> the type of the caller's expression
     ident_nodes: dict[str, object]  # param -> the caller's expression itself
     caller_scope: Optional[Scope]
+    # param name -> (the parameter's own symbol, the caller's argument node):
+    # a name in the body is the parameter's, and stands for the argument.
+    bindings: dict[str, tuple] = field(default_factory=dict)
 
 
 class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks):
@@ -65,6 +68,9 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks):
         self.symbols = SymbolTable()
         self.types: dict[ast.Node, T.Type] = {}
         self.references: dict[ast.Node, object] = {}
+        # Names the definitions pass resolved (macro, fn and map declarations,
+        # macro parameters): every walk starts from these.
+        self.declared_references: dict[ast.Node, object] = {}
         self.diagnostics: list[Diagnostic] = []
         self.reporting = False
         self._reported: set[tuple[int, int, str]] = set()
@@ -97,6 +103,7 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks):
 
     def run(self) -> None:
         self.collect_definitions()
+        self.references.update(self.declared_references)
         # The first pass gives every symbol a type. Each later pass reports,
         # and if no type widened during it, its report is the answer;
         # otherwise it is thrown away and the walk repeats.
@@ -105,6 +112,7 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks):
             self.symbols.reset_uses()
             self.types.clear()
             self.references.clear()
+            self.references.update(self.declared_references)
             kept, reported = len(self.diagnostics), set(self._reported)
             before = self.symbols.changes
             self.reporting = True

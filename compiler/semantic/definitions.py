@@ -12,7 +12,6 @@ from ..diagnostics import Related
 from ..syntax import ast
 from . import types as T
 from .cdefs import parse_c_definition
-from .scopes import Symbol
 
 MAP_KINDS = ("hash", "lruhash", "percpuhash", "percpulruhash")
 
@@ -76,6 +75,10 @@ def collect(checker) -> None:
 
 def _macro(checker, macro: ast.Macro) -> None:
     name = macro.name.text
+    _declare(checker, checker.symbols.callable("macro", name), macro.name)
+    for param in macro.params:
+        if isinstance(param, (ast.Variable, ast.MapRef, ast.Identifier)):
+            checker.declared_references[param] = checker.symbols.param(param)
     shape = _shape(macro)
     for other in checker.macros.get(name, []):
         if _same_calls(_shape(other), shape):
@@ -92,9 +95,13 @@ def _macro(checker, macro: ast.Macro) -> None:
             checker.report("macro", f"{kind} for macro argument has already been used: {label}", param.span)
         seen.add(label)
     checker.macros.setdefault(name, []).append(macro)
-    symbol = Symbol("macro", name, definitions=[macro.name.span])
-    checker.symbols.others.append(symbol)
-    checker.references[macro.name] = symbol
+
+
+def _declare(checker, symbol, name_node) -> None:
+    """A name declared before any walk: a definition the walk keeps."""
+    symbol.declarations.append(name_node.span)
+    symbol.definitions.append(name_node.span)
+    checker.declared_references[name_node] = symbol
 
 
 def _shape(macro: ast.Macro) -> tuple[str, ...]:
@@ -113,6 +120,7 @@ def _same_calls(existing: tuple[str, ...], new: tuple[str, ...]) -> bool:
 
 def _function(checker, fn: ast.Function) -> None:
     name = fn.name.text
+    _declare(checker, checker.symbols.callable("function", name), fn.name)
     if name in checker.functions:
         checker.report(
             "function", f"Redefinition of function: {name}", fn.name.span,
@@ -120,9 +128,6 @@ def _function(checker, fn: ast.Function) -> None:
         )  # fmt: skip
         return
     checker.functions[name] = fn
-    symbol = Symbol("function", name, definitions=[fn.name.span])
-    checker.symbols.others.append(symbol)
-    checker.references[fn.name] = symbol
 
 
 def _map_decl(checker, decl: ast.MapDecl) -> None:
@@ -133,6 +138,7 @@ def _map_decl(checker, decl: ast.MapDecl) -> None:
     if decl.max_entries.value < 1:
         checker.report("map-declaration", "Map declarations need at least one entry", decl.max_entries.span)
     symbol = checker.symbols.map(decl.map.name)
+    _declare(checker, symbol, decl.map)
     if symbol.declaration is not None:
         checker.report(
             "map-declaration", f"Redeclaration of map: {decl.map.name}", decl.map.span,
@@ -140,7 +146,6 @@ def _map_decl(checker, decl: ast.MapDecl) -> None:
         )  # fmt: skip
         return
     symbol.declared_kind, symbol.declaration = kind, decl.map.span
-    checker.references[decl.map] = symbol
 
 
 def _config(checker, config: ast.Config) -> None:

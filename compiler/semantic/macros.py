@@ -21,6 +21,9 @@ from .scopes import Scope
 
 
 def expand(checker, name: str, node, args: list) -> T.Type:
+    # A bare name (`max_depth`) is a call too: the name is a use of the macro.
+    name_node = node.name if isinstance(node, ast.Call) else node
+    checker.record_name(checker.symbols.callable("macro", name), name_node, "use")
     candidates = checker.macros[name]
     macro = _choose(candidates, args)
     if macro is None:
@@ -73,8 +76,9 @@ def _bind(checker, macro: ast.Macro, node, args: list):
                 symbol = checker.symbols.variable(checker.scope.owner, arg.name)
                 symbol.origin = arg.span
                 checker.scope.variables[arg.name] = symbol
-            checker.references[arg] = symbol
+            checker.note(symbol, arg, None)  # what the body does with it is noted there
             frame.variables[param.name] = symbol
+            frame.bindings[param.name] = (checker.symbols.param(param), arg)
         elif isinstance(param, ast.MapRef):
             if not isinstance(arg, ast.MapRef):
                 _mismatched(checker, macro, param, arg, "a map")
@@ -82,9 +86,11 @@ def _bind(checker, macro: ast.Macro, node, args: list):
                 continue
             frame.maps[param.name] = checker.map_name(arg.name)
             checker.map_symbol(arg)
+            frame.bindings[param.name] = (checker.symbols.param(param), arg)
         else:
             frame.idents[param.name] = checker.argument_type(arg)
             frame.ident_nodes[param.name] = checker.substituted(arg)
+            frame.bindings[param.name] = (checker.symbols.param(param), None)
     return frame if ok else None
 
 

@@ -24,6 +24,9 @@ class Symbol:
     type: Optional[T.Type] = None  # None until something gives it one
     definitions: list[Span] = field(default_factory=list)  # assignments, declarations
     uses: list[Span] = field(default_factory=list)  # reads
+    # Definitions found before any walk (a macro's or fn's name, a macro
+    # parameter, `let @m = hash(N)`): kept when the walk's are reset.
+    declarations: list[Span] = field(default_factory=list)
 
     @property
     def first_definition(self) -> Optional[Span]:
@@ -77,6 +80,10 @@ class SymbolTable:
         self.variables: dict[tuple[int, str], VariableSymbol] = {}
         self.maps: dict[str, MapSymbol] = {}
         self.others: list[Symbol] = []
+        # Macros and fns by (kind, name); macro parameters by the parameter
+        # node. All of them are in `others` too.
+        self.callables: dict[tuple[str, str], Symbol] = {}
+        self.params: dict[int, Symbol] = {}
         self.changes = 0  # bumped whenever a type widens
 
     def variable(self, owner, name: str) -> VariableSymbol:
@@ -90,6 +97,24 @@ class SymbolTable:
         symbol = self.maps.get(name)
         if symbol is None:
             symbol = self.maps[name] = MapSymbol("map", name)
+        return symbol
+
+    def callable(self, kind: str, name: str) -> Symbol:
+        """The symbol of the macro (all its overloads) or fn called `name`."""
+        symbol = self.callables.get((kind, name))
+        if symbol is None:
+            symbol = self.callables[(kind, name)] = Symbol(kind, name)
+            self.others.append(symbol)
+        return symbol
+
+    def param(self, node) -> Symbol:
+        """The symbol of one macro parameter (`$x`, `@m` or `x`), scoped to
+        its macro: uses in the body are its, not the caller's."""
+        symbol = self.params.get(id(node))
+        if symbol is None:
+            symbol = self.params[id(node)] = Symbol("param", node.name, declarations=[node.span])
+            symbol.definitions.append(node.span)
+            self.others.append(symbol)
         return symbol
 
     def widen(self, symbol: Symbol, new: T.Type) -> Optional[T.Type]:
@@ -118,7 +143,7 @@ class SymbolTable:
     def reset_uses(self) -> None:
         """Forget definitions and uses; the final pass records them again."""
         for symbol in (*self.variables.values(), *self.maps.values(), *self.others):
-            symbol.definitions.clear()
+            symbol.definitions[:] = symbol.declarations
             symbol.uses.clear()
 
     def all(self) -> list[Symbol]:
