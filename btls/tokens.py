@@ -171,6 +171,8 @@ class _Collector:
             self.tokens.append((start, end, _TYPE[kind], 0))
 
     def run(self) -> None:
+        if self.program.shebang and self.data.startswith(b"#!"):
+            self.add_bytes(0, len(self.data.split(b"\n", 1)[0].rstrip(b"\r")), "comment")
         for comment in self.program.comments:
             self.add(comment.span, "comment")
         # An explicit stack: (node, the names that are parameters there).

@@ -197,6 +197,13 @@ async def test_broken_document_still_has_tokens(client) -> None:
     assert seen[(0, "pid")] == ("variable", frozenset({"defaultLibrary"}))
 
 
+async def test_shebang_is_a_comment(client) -> None:
+    text = "#!/usr/bin/env bpftrace\nBEGIN { exit(); }\n"
+    _, tokens = await full_tokens(client, text)
+    assert tokens[0] == (0, 0, 23, "comment", frozenset())
+    assert tokens[1] == (1, 0, 5, "namespace", frozenset())
+
+
 async def test_empty_document_has_no_tokens(client) -> None:
     _, tokens = await full_tokens(client, "")
     assert tokens == []
