@@ -38,10 +38,17 @@ _MARKUP = re.compile(r"\*\*(.+?)\*\*|\*(\S.*?)\*|`([^`]+)`")
 
 def plain(markdown: str) -> str:
     """The same text for clients that cannot render markdown: fences,
-    backticks and emphasis dropped, everything else kept as written."""
-    lines = [line for line in markdown.split("\n") if not line.startswith("```")]
-    text = "\n".join("" if line == "---" else line for line in lines)
-    return _MARKUP.sub(lambda m: next(g for g in m.groups() if g is not None), text)
+    backticks and emphasis dropped, code kept exactly as written (its `*`
+    are pointers, not emphasis)."""
+    lines, in_code = [], False
+    for line in markdown.split("\n"):
+        if line.startswith("```"):
+            in_code = not in_code
+        elif in_code:
+            lines.append(line)
+        else:
+            lines.append(_MARKUP.sub(lambda m: next(g for g in m.groups() if g is not None), line))
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------- builtins
@@ -189,7 +196,7 @@ def kernel_function(fn: C.CFunction, provider_name: str) -> str:
 def wildcard(kind: str, pattern: str, matches: list[str]) -> str:
     count = len(matches)
     noun = kind if count == 1 else kind + "s"
-    text = f"**{pattern}** matches {count} {noun}"
+    text = f"`{pattern}` matches {count} {noun}"
     if not matches:
         return text + "."
     listed = "\n".join(f"- `{m}`" for m in matches[:MAX_LISTED_MATCHES])

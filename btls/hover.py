@@ -56,7 +56,7 @@ def hover_at(analysis, facts, offset: int):
     if isinstance(node, ast.AttachPoint):
         return hover.attach_point(node)
     word = hover.word()
-    if word is not None and isinstance(node, _KEYWORD_NODES(ast)):
+    if word is not None and isinstance(node, _keyword_nodes(ast)):
         from . import describe
 
         text = describe.keyword(word[0])
@@ -69,7 +69,10 @@ def hover_at(analysis, facts, offset: int):
     return found if found is not None else hover.expression(node)
 
 
-def _KEYWORD_NODES(ast):
+_NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def _keyword_nodes(ast) -> tuple:
     """Nodes whose own text (outside their children) is a keyword."""
     return (
         ast.If, ast.While, ast.For, ast.Unroll, ast.Jump, ast.Config, ast.Macro, ast.Function,
@@ -93,16 +96,16 @@ class _Hover:
         return self.analysis.source.slice(span)
 
     def word(self):
-        """(word, span) of the identifier characters around the cursor."""
+        """(word, span) of the ASCII name characters around the cursor."""
         from compiler.source import Span
 
         data = self.analysis.source.data
         start = end = min(self.offset, len(data))
-        while start > 0 and (chr(data[start - 1]).isalnum() or data[start - 1] == 0x5F):
+        while start > 0 and data[start - 1] in _NAME_BYTES:
             start -= 1
-        while end < len(data) and (chr(data[end]).isalnum() or data[end] == 0x5F):
+        while end < len(data) and data[end] in _NAME_BYTES:
             end += 1
-        return (data[start:end].decode("ascii", "replace"), Span(start, end)) if end > start else None
+        return (data[start:end].decode("ascii"), Span(start, end)) if end > start else None
 
     def records(self, ref):
         """The C record a reference names: the script's own definitions and
@@ -269,10 +272,12 @@ class _Hover:
         ]  # fmt: skip
         if not found:
             return None
-        headers = [" ".join(self.text(type(item.span)(item.span.start, item.body.span.start)).split())
-                   for item in found]  # fmt: skip
+        from compiler.source import Span
+
+        # The header is the text up to the body, on one line.
+        headers = "\n".join(" ".join(self.text(Span(item.span.start, item.body.span.start)).split()) for item in found)
         kind = "macro" if isinstance(found[0], ast.Macro) else "function"
-        return f"{self.describe.code(chr(10).join(headers))}\n\n*{kind}*", span
+        return f"{self.describe.code(headers)}\n\n*{kind}*", span
 
     def field(self, access):
         T = self.T

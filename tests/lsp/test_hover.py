@@ -136,10 +136,10 @@ async def test_fentry_function_names_its_args(client) -> None:
 
 async def test_wildcards_say_what_they_match(client) -> None:
     tracepoints = markdown_of(await hover_on(client, KERNEL, "sys_enter_*"))
-    assert tracepoints.startswith("**tracepoint:syscalls:sys_enter_*** matches 2 tracepoints:")
+    assert tracepoints.startswith("`tracepoint:syscalls:sys_enter_*` matches 2 tracepoints:")
     assert "- `syscalls:sys_enter_openat`\n- `syscalls:sys_enter_read`" in tracepoints
     functions = await hover_on(client, KERNEL, "vfs_*")
-    assert markdown_of(functions).startswith("**vfs_*** matches 1 kernel function:")
+    assert markdown_of(functions).startswith("`vfs_*` matches 1 kernel function:")
     assert text_of_range(KERNEL, functions.range) == "vfs_*"
 
 
@@ -296,7 +296,14 @@ async def test_plaintext_client_gets_plain_text(plain_client) -> None:
     assert text_of_range(SCHED, result.range) == "ntop"
 
 
-async def test_plaintext_struct_layout(plain_client) -> None:
+async def test_plaintext_keeps_code_verbatim(plain_client) -> None:
     result = await hover_on(plain_client, SCHED, "task_struct *", delta=3)
     assert result.contents.kind == lsp.MarkupKind.PlainText
-    assert result.contents.value.startswith("struct task_struct {  // size 9000\n    unsigned int state;")
+    value = result.contents.value
+    assert value.startswith("struct task_struct {  // size 9000\n    unsigned int state;")
+    # Pointer stars on consecutive lines are not taken for emphasis.
+    assert "    struct task_struct *real_parent;   // offset 1008, size 8\n" in value
+    assert "    struct task_struct *group_leader;  // offset 1016, size 8\n" in value
+    prototype = await hover_on(plain_client, KERNEL, "vfs_read")
+    assert "long vfs_read(struct file *file, char *buf, unsigned long count);" in prototype.contents.value
+    assert prototype.contents.value.startswith("vfs_read (kernel function)")
