@@ -1,11 +1,12 @@
 """Completion (textDocument/completion) and completionItem/resolve.
 
-The context at the cursor comes from the text (completion_context.py); the
+The context at the cursor comes from the text (completion_context.py). The
 names to offer come from the frontend's tables (providers, builtins, config
 keys), the kernel facts (tracepoints, kernel and binary functions, struct
 fields) and the snapshot's analysis (variables in scope, maps, their
-types). Items carry a small `data` key; their documentation is filled in
-lazily by completionItem/resolve.
+types): top-level items, attach points and config here, action blocks in
+completion_code.py. Items carry a small `data` key; their documentation is
+filled in lazily by completionItem/resolve (completion_docs.py).
 
 Lists that do not depend on the document (builtins per probe kind, kernel
 function names sorted for prefix search) are built once and cached.
@@ -14,33 +15,16 @@ function names sorted for prefix search) are built once and cached.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
 from typing import Optional
 
 from lsprotocol import types as lsp
 
-from . import completion_context as cc
+from . import completion_code, completion_context as cc
+from .completion_items import Candidate, K, keywords
 from .convert import markdown
 from .guard import guarded, report_failure
 
 TRIGGERS = [":", ".", ">", "$", "@"]
-K = lsp.CompletionItemKind
-
-# Sort groups: what is in scope first, then builtins and user definitions,
-# then keywords.
-LOCAL, NAMES, KEYWORDS = 0, 1, 2
-
-
-@dataclass
-class Candidate:
-    label: str
-    kind: lsp.CompletionItemKind
-    detail: str = ""
-    insert: Optional[str] = None  # the plain text inserted (default: the label)
-    snippet: Optional[str] = None  # inserted instead when the client takes snippets
-    group: int = NAMES
-    filter: Optional[str] = None
-    data: Optional[dict] = None
 
 
 def register(server) -> None:
@@ -66,7 +50,9 @@ def complete(ls, params: lsp.CompletionParams) -> lsp.CompletionList:
     converter = snapshot.converter
     offset = converter.offset(params.position)
     trigger = params.context.trigger_character if params.context else None
-    context = cc.context_at(snapshot.source.data, offset, trigger)
+    data = snapshot.source.data
+    restart = cc.restart_point(snapshot.program.items, data, offset)
+    context = cc.context_at(data, offset, trigger, restart)
     producer = _PRODUCERS.get(context.kind)
     if producer is None:
         return lsp.CompletionList(is_incomplete=False, items=[])
@@ -79,22 +65,41 @@ def complete(ls, params: lsp.CompletionParams) -> lsp.CompletionList:
         candidates = sorted(candidates, key=lambda c: (c.group, c.label))[:limit]
         incomplete = True
     replaced = lsp.Range(start=converter.position(context.start), end=converter.position(offset))
-    return lsp.CompletionList(is_incomplete=incomplete, items=[_item(c, replaced, snippets) for c in candidates])
+    # Sort keys only matter when groups mix (locals before builtins before
+    # keywords); a long list of one kind is cheaper without them.
+    ranked = len({c.group for c in candidates}) > 1
+    if _takes_default_edit_range(ls):
+        # One range for all items (LSP 3.17 itemDefaults): smaller answers.
+        items = [_item(c, None, snippets, ranked) for c in candidates]
+        defaults = lsp.CompletionItemDefaults(edit_range=replaced)
+        return lsp.CompletionList(is_incomplete=incomplete, items=items, item_defaults=defaults)
+    items = [_item(c, replaced, snippets, ranked) for c in candidates]
+    return lsp.CompletionList(is_incomplete=incomplete, items=items)
 
 
-def _item(candidate: Candidate, replaced: lsp.Range, snippets: bool) -> lsp.CompletionItem:
+def _item(candidate: Candidate, replaced: Optional[lsp.Range], snippets: bool, ranked: bool):
     use_snippet = snippets and candidate.snippet is not None
-    text = candidate.snippet if use_snippet else candidate.insert if candidate.insert is not None else candidate.label
+    if use_snippet:
+        text = candidate.snippet
+    else:
+        text = candidate.insert if candidate.insert is not None else candidate.label
     return lsp.CompletionItem(
         label=candidate.label,
         kind=candidate.kind,
         detail=candidate.detail or None,
-        sort_text=f"{candidate.group}{candidate.label}",
+        sort_text=f"{candidate.group}{candidate.label}" if ranked else None,
         filter_text=candidate.filter,
-        text_edit=lsp.TextEdit(range=replaced, new_text=text),
+        text_edit=lsp.TextEdit(range=replaced, new_text=text) if replaced is not None else None,
+        text_edit_text=text if replaced is None and text != candidate.label else None,
         insert_text_format=lsp.InsertTextFormat.Snippet if use_snippet else None,
         data=candidate.data,
     )
+
+
+def _takes_default_edit_range(ls) -> bool:
+    completion = ls.client_capabilities.text_document and ls.client_capabilities.text_document.completion
+    item_list = completion.completion_list if completion else None
+    return bool(item_list and item_list.item_defaults and "editRange" in item_list.item_defaults)
 
 
 # ------------------------------------------------------- top-level items
@@ -131,13 +136,10 @@ def _providers() -> list[Candidate]:
 
 def _top(ls, snapshot, context: cc.Context, offset: int, limit: int):
     if context.prefix.startswith("#"):
-        return [Candidate(name, K.Keyword, "preprocessor directive", name, snippet, KEYWORDS, data={"k": "kw", "n": name})
-                for name, snippet in _DIRECTIVES.items()], False  # fmt: skip
+        return keywords(_DIRECTIVES, "preprocessor directive"), False
     found = list(_providers())
     if not context.after_comma:
-        keywords = {**_TOP_KEYWORDS, **_DIRECTIVES}
-        found += [Candidate(name, K.Keyword, "keyword", name, snippet, KEYWORDS, data={"k": "kw", "n": name})
-                  for name, snippet in keywords.items()]  # fmt: skip
+        found += keywords(_TOP_KEYWORDS, "keyword") + keywords(_DIRECTIVES, "preprocessor directive")
     return found, False
 
 
@@ -213,18 +215,22 @@ def _attach(ls, snapshot, context: cc.Context, offset: int, limit: int):
     if provider == "tracepoint" and not parts:
         events = lists.events()
         names, more = _prefixed(list(events), prefix, limit)
-        return [Candidate(n, K.Module, f"tracepoint category ({len(events[n])} events)") for n in names], more
+        return [Candidate(n, K.Module, f"tracepoint category ({len(events[n])} events)")
+                for n in names], more  # fmt: skip
     if provider == "tracepoint" and len(parts) == 1:
         names, more = _prefixed(lists.events().get(parts[0], []), prefix, limit)
-        return [Candidate(n, K.Event, f"tracepoint {parts[0]}:{n}", data={"k": "tp", "n": f"{parts[0]}:{n}"})
+        category = parts[0]
+        return [Candidate(n, K.Event, f"tracepoint {category}:{n}", data={"k": "tp", "n": f"{category}:{n}"})
                 for n in names], more  # fmt: skip
     if provider == "rawtracepoint" and len(parts) <= 1:
         names, more = _prefixed(lists.all_events(), prefix, limit)
         return [Candidate(n, K.Event, "raw tracepoint") for n in names], more
     if provider in ("kprobe", "kretprobe", "fentry", "fexit") and len(parts) <= 1:
         names, more = _prefixed(lists.functions(), prefix, limit)
-        return [Candidate(n, K.Function, "kernel function", data={"k": "kfunc", "n": n}) for n in names], more
-    if provider in ("uprobe", "uretprobe") and (len(parts) == 1 or (len(parts) == 2 and parts[1] == "cpp")):
+        return [Candidate(n, K.Function, "kernel function", data={"k": "kfunc", "n": n})
+                for n in names], more  # fmt: skip
+    binary_part = len(parts) == 1 or (len(parts) == 2 and parts[1] == "cpp")  # uprobe:BIN[:cpp]:
+    if provider in ("uprobe", "uretprobe") and binary_part:
         names, more = _prefixed(lists.binary_functions(parts[0]), prefix, limit)
         return [Candidate(n, K.Function, f"function in {parts[0]}") for n in names], more
     if provider == "usdt" and len(parts) in (1, 2):
@@ -255,181 +261,6 @@ def _attach(ls, snapshot, context: cc.Context, offset: int, limit: int):
     return [], False
 
 
-# ------------------------------------------------------------------ code
-
-_CODE_KEYWORDS = {
-    "if": "if (${1:condition}) {\n\t$0\n}",
-    "else": None,
-    "while": "while (${1:condition}) {\n\t$0\n}",
-    "for": "for (${1:\\$i} : ${2:0}..${3:10}) {\n\t$0\n}",
-    "unroll": "unroll (${1:4}) {\n\t$0\n}",
-    "return": None,
-    "break": None,
-    "continue": None,
-    "let": None,
-}
-_builtin_cache: dict[tuple[str, ...], list[Candidate]] = {}
-
-
-def _code(ls, snapshot, context: cc.Context, offset: int, limit: int):
-    sigil = context.prefix[:1] if context.prefix[:1] in ("$", "@") else ""
-    analysis = snapshot.analysis
-    found: list[Candidate] = []
-    if sigil != "@":
-        found += [_variable(symbol, sigil) for symbol in visible_variables(analysis, offset, context.start).values()]
-    if sigil != "$":
-        found += [_map(symbol, sigil) for symbol in _maps(analysis, context.start)]
-    if not sigil:
-        found += _builtins(context.providers)
-        found += _user_definitions(snapshot)
-        found += [Candidate(word, K.Keyword, "keyword", word, snippet, KEYWORDS, data={"k": "kw", "n": word})
-                  for word, snippet in _CODE_KEYWORDS.items()]  # fmt: skip
-    return found, False
-
-
-def _variable(symbol, sigil: str) -> Candidate:
-    detail = str(symbol.type) if symbol.type is not None else ""
-    return Candidate(symbol.name, K.Variable, detail, group=LOCAL, filter=None if sigil else symbol.name[1:])
-
-
-def _map(symbol, sigil: str) -> Candidate:
-    value = str(symbol.type) if symbol.type is not None else "unknown"
-    key = symbol.key
-    from compiler.semantic import types as T
-
-    detail = value if key is None or isinstance(key, T.Void) else f"[{key}] {value}"
-    return Candidate(symbol.name, K.Variable, f"map {detail}", group=LOCAL, filter=None if sigil else symbol.name[1:])
-
-
-def visible_variables(analysis, offset: int, word_start: int) -> dict:
-    """The `$variables` in scope at `offset` (by name): assigned or declared
-    before the word being typed, in a block that holds the cursor."""
-    from compiler.syntax import ast
-
-    item = next((i for i in analysis.program.items if i.span.start <= offset <= i.span.end), None)
-    if item is None:
-        return {}
-    found: dict = {}
-    for symbol in analysis.symbols:
-        if symbol.kind != "variable" or not symbol.name.startswith("$") or symbol.name in found:
-            continue
-        origin = getattr(symbol, "origin", None) or symbol.first_definition
-        if origin is None or origin.start >= word_start or not item.span.start <= origin.start <= item.span.end:
-            continue
-        owner = _scope_owner(item, origin.start, ast)
-        if owner is not None and owner.span.start <= offset <= owner.span.end:
-            found[symbol.name] = symbol
-    return found
-
-
-def _scope_owner(item, offset: int, ast):
-    """The innermost block, `for` or fn around `offset`: the scope a
-    variable that starts there belongs to (as the checker's scopes do)."""
-    owner, node = None, item
-    while node is not None:
-        if isinstance(node, (ast.Block, ast.For, ast.Function)):
-            owner = node
-        node = next((c for c in ast.children(node) if c.span.start <= offset < c.span.end), None)
-    return owner
-
-
-def _maps(analysis, word_start: int) -> list:
-    maps = []
-    for symbol in analysis.symbols:
-        if symbol.kind != "map" or symbol.name == "@":
-            continue
-        spans = list(symbol.definitions) + list(symbol.uses)
-        if spans and all(span.start == word_start for span in spans):
-            continue  # only the word being typed
-        maps.append(symbol)
-    return maps
-
-
-def _builtins(providers: tuple[str, ...]) -> list[Candidate]:
-    cached = _builtin_cache.get(providers)
-    if cached is not None:
-        return cached
-    from compiler.semantic import builtins
-
-    found = []
-    for entry in builtins.all_builtins():
-        if entry.has(builtins.DEPRECATED):
-            continue
-        if entry.providers is not None and providers and not all(p in entry.providers for p in providers):
-            continue
-        data = {"k": "builtin", "n": entry.name}
-        if entry.name == "argN":
-            found += [Candidate(f"arg{i}", K.Variable, "uint64", data=data) for i in range(6)]
-        elif entry.kind == "variable":
-            returns = entry.signatures[0].returns
-            detail = str(returns) if returns is not None and not callable(returns) else "builtin"
-            found.append(Candidate(entry.name, K.Variable, detail, data=data))
-        else:
-            signature = entry.signatures[0]
-            insert = f"{entry.name}()" if entry.max_args == 0 else entry.name
-            found.append(Candidate(entry.name, K.Function, signature.label(entry.name), insert,
-                                   call_snippet(entry.name, _builtin_params(signature)), data=data))  # fmt: skip
-    _builtin_cache[providers] = found
-    return found
-
-
-def _builtin_params(signature) -> list[str]:
-    """Placeholders for a builtin's parameters; a literal string parameter
-    comes quoted (`printf("${1:fmt}", ${2})`)."""
-    params = []
-    for param in signature.params:
-        quoted = param.literal and param.accepts == ("string",)
-        params.append(f'"{param.name}"' if quoted else param.name)
-    if signature.variadic is not None:
-        params.append("")
-    return params
-
-
-def call_snippet(name: str, params: list[str]) -> str:
-    parts = []
-    for index, param in enumerate(params, 1):
-        quoted = param.startswith('"') and param.endswith('"') and len(param) > 1
-        inner = _escape(param[1:-1] if quoted else param)
-        placeholder = f"${{{index}:{inner}}}" if inner else f"${{{index}}}"
-        parts.append(f'"{placeholder}"' if quoted else placeholder)
-    return f"{name}({', '.join(parts)})" + ("$0" if not parts else "")
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("$", "\\$").replace("}", "\\}")
-
-
-def _user_definitions(snapshot) -> list[Candidate]:
-    from compiler.syntax import ast
-
-    found = []
-    for item in snapshot.program.items:
-        if isinstance(item, ast.Macro):
-            params = [getattr(p, "name", "_") for p in item.params]
-            detail = f"macro {item.name.text}({', '.join(params)})"
-            found.append(Candidate(item.name.text, K.Function, detail, item.name.text,
-                                   call_snippet(item.name.text, params)))  # fmt: skip
-        elif isinstance(item, ast.Function):
-            params = [p.var.name for p in item.params]
-            header = snapshot.source.data[item.span.start : item.body.span.start].decode("utf-8", "replace")
-            found.append(Candidate(item.name.text, K.Function, " ".join(header.split()), item.name.text,
-                                   call_snippet(item.name.text, params)))  # fmt: skip
-    return found
-
-
-# --------------------------------------------------------------- members
-
-
-def _members(ls, snapshot, context: cc.Context, offset: int, limit: int):
-    from .completion_members import member_type, members_of
-
-    analysis = snapshot.analysis
-    found_type = member_type(snapshot, analysis, ls.facts(), context, offset)
-    if found_type is None:
-        return [], False
-    return [Candidate(name, K.Field, detail) for name, detail in members_of(found_type, analysis, context.arrow)], False
-
-
 # ---------------------------------------------------------------- config
 
 
@@ -452,8 +283,8 @@ def _config(ls, snapshot, context: cc.Context, offset: int, limit: int):
 _PRODUCERS = {
     cc.TOP: _top,
     cc.ATTACH: _attach,
-    cc.CODE: _code,
-    cc.MEMBER: _members,
+    cc.CODE: completion_code.code,
+    cc.MEMBER: completion_code.members,
     cc.CONFIG_KEY: _config,
     cc.CONFIG_VALUE: _config,
 }
@@ -471,6 +302,6 @@ def resolve_item(ls, item: lsp.CompletionItem) -> lsp.CompletionItem:
         detail, text = found
         if detail:
             item.detail = detail
-        client_markdown = ls.client_supports_markdown("text_document", "completion", "completion_item", "documentation_format")
-        item.documentation = markdown(text, client_markdown)
+        path = ("text_document", "completion", "completion_item", "documentation_format")
+        item.documentation = markdown(text, ls.client_supports_markdown(*path))
     return item

@@ -29,15 +29,15 @@ MEMBER = "member"  # a field after `.` or `->`
 CONFIG_KEY = "config-key"
 CONFIG_VALUE = "config-value"
 
-# Strings, character literals, comments, and the characters that open and
-# close blocks and end top-level items. Group 1/2: a closing quote; group 3:
-# a block comment's end (empty when it runs to the cursor).
+# Strings, character literals, comments, and braces. Group 1/2: a closing
+# quote; group 3: a block comment's end (empty when it runs to the cursor).
+# Top-level `;`s are found later, in the little text after the last `}`.
 _LEX = re.compile(
     rb'"(?:\\.|[^"\\\n])*(")?'
     rb"|'(?:\\.|[^'\\\n])*(')?"
     rb"|//[^\n]*"
     rb"|/\*.*?(\*/|\Z)"
-    rb"|[{};]",
+    rb"|[{}]",
     re.S,
 )
 _COMMENT = re.compile(rb'"(?:\\.|[^"\\\n])*"?|//[^\n]*|/\*.*?(?:\*/|\Z)', re.S)
@@ -70,14 +70,17 @@ class Context:
     key: str = ""
 
 
-def context_at(data: bytes, offset: int, trigger: Optional[str] = None) -> Context:
+def context_at(data: bytes, offset: int, trigger: Optional[str] = None, restart: int = 0) -> Context:
     """The completion context at byte `offset` of `data`. `trigger` is the
-    character that triggered the request, if one did."""
+    character that triggered the request, if one did. `restart` is a known
+    top-level boundary before the cursor (see restart_point), where the scan
+    may start instead of at the top of the file."""
     offset = max(0, min(offset, len(data)))
+    restart = restart if 0 <= restart <= offset else 0
     stack: list[int] = []  # offsets of the open '{'s
-    top_start = 0  # where the current top-level item starts
-    header_start = 0  # where the outermost open block's header starts
-    for match in _LEX.finditer(data, 0, offset):
+    top_start = restart  # where the current top-level item starts, up to a `;`
+    header_start = restart  # where the outermost open block's header starts
+    for match in _LEX.finditer(data, restart, offset):
         char = data[match.start()]
         if char == 0x7B:  # {
             if not stack:
@@ -88,9 +91,6 @@ def context_at(data: bytes, offset: int, trigger: Optional[str] = None) -> Conte
                 stack.pop()
                 if not stack:
                     top_start = match.end()
-        elif char == 0x3B:  # ;
-            if not stack:
-                top_start = match.end()
         elif match.end() == offset and _unterminated(match):
             return Context(NONE)
     if stack:
@@ -98,6 +98,20 @@ def context_at(data: bytes, offset: int, trigger: Optional[str] = None) -> Conte
     else:
         context = _at_top(data, offset, top_start)
     return _fits_trigger(context, trigger)
+
+
+def restart_point(items, data: bytes, offset: int) -> int:
+    """The end of the last top-level item (from the parse) that closes with
+    a `}` before the cursor's line: the text after it is all the scan needs.
+    The parse is cached per version, so this saves rescanning a long file
+    from its start on every request."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    best = 0
+    for item in items:
+        end = item.span.end
+        if best < end <= line_start and data[end - 1 : end] == b"}":
+            best = end
+    return best
 
 
 def _unterminated(match: re.Match) -> bool:
@@ -149,6 +163,7 @@ def _at_top(data: bytes, offset: int, top_start: int) -> Context:
         return Context(NONE)
     chunk = _code_only(data[top_start:offset])
     chunk = b"\n".join(l for l in chunk.split(b"\n") if not l.lstrip().startswith(b"#"))
+    chunk = chunk.rsplit(b";", 1)[-1]
     first = re.match(rb"\s*\S+", chunk)
     if first is not None:
         predicate = re.search(rb"\s/", chunk[first.end() :])

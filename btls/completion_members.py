@@ -12,8 +12,6 @@ script's own structs).
 
 from __future__ import annotations
 
-from typing import Optional
-
 from . import completion_context as cc
 
 _MAX_DEPTH = 4  # nested parentheses in a chain's base
@@ -82,9 +80,10 @@ class _Resolver:
                 record = T.Pointer(record)
             return record
         if base.startswith("("):
-            return self.chain(base[1:-1], depth + 1) if depth < _MAX_DEPTH and base.endswith(")") else None
+            inner_ok = depth < _MAX_DEPTH and base.endswith(")")
+            return self.chain(base[1:-1], depth + 1) if inner_ok else None
         if base.startswith("$"):
-            from .completion import visible_variables
+            from .completion_code import visible_variables
 
             symbol = visible_variables(self.analysis, self.offset, self.word_start).get(base)
             return symbol.type if symbol is not None else None
@@ -115,8 +114,9 @@ class _Resolver:
             return found if isinstance(found, T.Type) else None
         if isinstance(current, T.Record):
             return current.field_type(step.field)
-        if isinstance(current, T.Tuple) and step.field.isdigit() and int(step.field) < len(current.elements):
-            return current.elements[int(step.field)]
+        if isinstance(current, T.Tuple) and step.field.isdigit():
+            index = int(step.field)
+            return current.elements[index] if index < len(current.elements) else None
         return None
 
     def args_type(self):
@@ -159,13 +159,40 @@ def members_of(found, analysis, arrow: bool) -> list[tuple[str, str]]:
         found = found.target
     ctx = analysis.context
     if isinstance(found, T.CRecord) and ctx is not None:
+        # A kernel struct's members are the same in every analysis with the
+        # same facts; the script's own structs (and `args`) are not cached.
+        key = (found.kind, found.name)
+        cacheable = bool(found.name) and key not in ctx.local_records
+        if cacheable and _kernel_records.facts is ctx.facts and key in _kernel_records.members:
+            return _kernel_records.members[key]
         model = ctx.record(found)
-        return _record_fields(model, ctx, 0) if model is not None else []
+        members = _record_fields(model, ctx, 0) if model is not None else []
+        if cacheable and model is not None:
+            _kernel_records.remember(ctx.facts, key, members)
+        return members
     if isinstance(found, T.Record):
         return [(name, str(t)) for name, t in found.fields]
     if isinstance(found, T.Tuple) and not arrow:
         return [(str(i), str(t)) for i, t in enumerate(found.elements)]
     return []
+
+
+class _KernelRecords:
+    """Members of kernel structs, for the facts they were read from."""
+
+    LIMIT = 256
+
+    def __init__(self) -> None:
+        self.facts = None
+        self.members: dict[tuple[str, str], list[tuple[str, str]]] = {}
+
+    def remember(self, facts, key, members) -> None:
+        if facts is not self.facts or len(self.members) >= self.LIMIT:
+            self.facts, self.members = facts, {}
+        self.members[key] = members
+
+
+_kernel_records = _KernelRecords()
 
 
 def _record_fields(model, ctx, depth: int) -> list[tuple[str, str]]:

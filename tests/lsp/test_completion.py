@@ -37,6 +37,17 @@ async def complete(client, text: str, needle: str | None = None, *, delta: int =
         lsp.CompletionParams(text_document=doc_id(uri), position=position, context=context)
     )
     assert isinstance(result, lsp.CompletionList)
+    return with_edits(result)
+
+
+def with_edits(result: lsp.CompletionList) -> lsp.CompletionList:
+    """Give every item its own text edit, as when the server sends one range
+    for all (itemDefaults.editRange, to clients that declare it)."""
+    defaults = result.item_defaults
+    if defaults is not None and defaults.edit_range is not None:
+        for item in result.items:
+            assert item.text_edit is None
+            item.text_edit = lsp.TextEdit(range=defaults.edit_range, new_text=item.text_edit_text or item.label)
     return result
 
 
@@ -52,6 +63,21 @@ async def test_server_declares_triggers_and_resolve(client) -> None:
     options = client.initialize_result.capabilities.completion_provider
     assert sorted(options.trigger_characters) == sorted([":", ".", ">", "$", "@"])
     assert options.resolve_provider is True
+
+
+async def test_one_edit_range_for_clients_that_take_item_defaults(client) -> None:
+    text = "BEGIN {}\nfentry:vfs"
+    uri = open_document(client, text)
+    result = await client.text_document_completion_async(
+        lsp.CompletionParams(text_document=doc_id(uri), position=lsp.Position(line=1, character=10))
+    )
+    replaced = lsp.Range(start=lsp.Position(line=1, character=7), end=lsp.Position(line=1, character=10))
+    if client.profile == "neovim@v0.11.0":  # declares itemDefaults editRange
+        assert result.item_defaults.edit_range == replaced
+        assert [(i.label, i.text_edit, i.text_edit_text) for i in result.items] == [("vfs_read", None, None)]
+    else:
+        assert result.item_defaults is None
+        assert [(i.label, i.text_edit) for i in result.items] == [("vfs_read", lsp.TextEdit(range=replaced, new_text="vfs_read"))]
 
 
 # ------------------------------------------------------------ top level
@@ -283,6 +309,12 @@ async def test_nothing_inside_strings_and_comments(client) -> None:
     assert labels(await complete(client, "BEGIN { /* $x @", None, trigger="@")) == []
 
 
+async def test_braces_in_strings_and_comments_of_earlier_probes(client) -> None:
+    text = 'BEGIN { printf("{{ %s\\n", "}"); /* { */ }\n// }\nkprobe:vfs_read { $n = 1; $ }\nkpr'
+    assert labels(await complete(client, text, "; $", trigger="$")) == ["$n"]
+    assert "kprobe" in labels(await complete(client, text))
+
+
 # ------------------------------------------------------------- config
 
 
@@ -356,9 +388,9 @@ async def test_ranges_use_the_negotiated_encoding(client) -> None:
 
     cursor = text.index("1; $") + 4
     uri = open_document(client, text)
-    result = await client.text_document_completion_async(
+    result = with_edits(await client.text_document_completion_async(
         lsp.CompletionParams(text_document=doc_id(uri), position=lsp.Position(line=0, character=units(text[:cursor])))
-    )
+    ))
     assert labels(result) == ["$x"]
     assert result.items[0].text_edit.range == lsp.Range(
         start=lsp.Position(line=0, character=units(text[: cursor - 1])),
