@@ -32,6 +32,7 @@ def code(ls, snapshot, context: cc.Context, offset: int, limit: int):
         from compiler.semantic import types as T
 
         found += [_map(symbol, sigil, T) for symbol in _maps(analysis, context.start)]
+    found += _macro_parameters(analysis.program, offset, sigil)
     if not sigil:
         found += _builtins(context.providers)
         found += _user_definitions(snapshot)
@@ -41,17 +42,36 @@ def code(ls, snapshot, context: cc.Context, offset: int, limit: int):
 
 def _variable(symbol, sigil: str) -> Candidate:
     detail = str(symbol.type) if symbol.type is not None else ""
-    # After a plain word, the client filters by the name without its '$'.
-    filter_text = None if sigil else symbol.name[1:]
-    return Candidate(symbol.name, K.Variable, detail, group=LOCAL, filter=filter_text)
+    return Candidate(symbol.name, K.Variable, detail, group=LOCAL, filter=_plain(symbol.name, sigil))
+
+
+def _plain(name: str, sigil: str):
+    """After a plain word (no `$`/`@` typed), the client filters a `$var`
+    or `@map` by its name without the sigil."""
+    return name[1:] if not sigil and name[:1] in ("$", "@") else None
 
 
 def _map(symbol, sigil: str, T) -> Candidate:
     value = str(symbol.type) if symbol.type is not None else "unknown"
     key = symbol.key
     detail = value if key is None or isinstance(key, T.Void) else f"[{key}] {value}"
-    filter_text = None if sigil else symbol.name[1:]
-    return Candidate(symbol.name, K.Variable, f"map {detail}", group=LOCAL, filter=filter_text)
+    return Candidate(symbol.name, K.Variable, f"map {detail}", group=LOCAL, filter=_plain(symbol.name, sigil))
+
+
+def _macro_parameters(program, offset: int, sigil: str) -> list[Candidate]:
+    """In a macro's body, its parameters (`$v`, `@m` or a bare name): they
+    are not symbols of their own, the call's arguments stand for them."""
+    from compiler.syntax import ast
+
+    for item in program.items:
+        if isinstance(item, ast.Macro) and item.body.span.start < offset <= item.body.span.end:
+            names = [getattr(param, "name", "") for param in item.params]
+            return [
+                Candidate(name, K.Variable, "macro parameter", group=LOCAL, filter=_plain(name, sigil))
+                for name in names
+                if name and (name[:1] == sigil if sigil else True)
+            ]
+    return []
 
 
 def visible_variables(analysis, offset: int, word_start: int) -> dict:

@@ -258,6 +258,16 @@ async def test_macros_and_fns_are_offered_with_snippets(client) -> None:
         assert items["twice"].text_edit.new_text == "twice"
 
 
+async def test_fn_parameters_and_macro_parameters(client) -> None:
+    text = "fn f($a: int64, $b: string): int64 { $c = 1; return $ }\nmacro m($v, x, @q) { $ }\n"
+    fn_scope = await complete(client, text, "return $", trigger="$")
+    assert [(i.label, i.detail) for i in fn_scope.items] == [("$a", "int64"), ("$b", "string"), ("$c", "int8")]
+    macro = await complete(client, text, "@q) { $", trigger="$")
+    assert [(i.label, i.detail) for i in macro.items] == [("$v", "macro parameter")]
+    words = by_label(await complete(client, "macro m($v, x, @q) { x }", "{ x"))
+    assert words["x"].detail == "macro parameter" and words["@q"].filter_text == "q"
+
+
 # ----------------------------------------------------------- members
 
 
