@@ -14,8 +14,10 @@ an open document's current text is used instead of the disk's.
 
 from __future__ import annotations
 
+import bisect
 import os
 import time
+import weakref
 from typing import Optional
 
 from lsprotocol import types as lsp
@@ -28,11 +30,17 @@ K = lsp.SymbolKind
 def register(server) -> None:
     index = WorkspaceIndex()
 
+    # Each snapshot's outline, while the snapshot lives: editors ask again
+    # and again for the same version (outline view, breadcrumbs).
+    outlines: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
     @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     @guarded(list)
     def document_symbol(ls, params: lsp.DocumentSymbolParams):
         snapshot = ls.snapshot(params.text_document.uri)
-        tree = outline(snapshot)
+        tree = outlines.get(snapshot)
+        if tree is None:
+            tree = outlines[snapshot] = outline(snapshot)
         if _hierarchical(ls):
             return tree
         return flatten(tree, snapshot.uri)
@@ -59,9 +67,10 @@ def outline(snapshot) -> list[lsp.DocumentSymbol]:
     analysis, source, convert = snapshot.analysis, snapshot.source, snapshot.converter
 
     def symbol(name, kind, span, selection=None, detail=None, children=None) -> lsp.DocumentSymbol:
+        whole = convert.range(span)
         return lsp.DocumentSymbol(
-            name=name or "?", kind=kind, range=convert.range(span), selection_range=convert.range(selection or span),
-            detail=detail or None, children=children if children is not None else None,
+            name=name or "?", kind=kind, range=whole, selection_range=convert.range(selection) if selection else whole,
+            detail=detail or None, children=children,
         )  # fmt: skip
 
     top: list[tuple[int, lsp.DocumentSymbol]] = []
@@ -99,6 +108,10 @@ def outline(snapshot) -> list[lsp.DocumentSymbol]:
         if entry.children is not None and not isinstance(item, ast.Config):
             containers[id(item)] = (item, entry.children)
 
+    # Top-level items do not overlap: the one holding an offset is found by
+    # bisection (a big file has a thousand probes and more variables).
+    holders = sorted(containers.values(), key=lambda pair: pair[0].span.start)
+    starts = [item.span.start for item, _ in holders]
     for sym in analysis.symbols:
         spans = _spans(sym)
         if not spans:
@@ -113,7 +126,7 @@ def outline(snapshot) -> list[lsp.DocumentSymbol]:
                 top.append((first.start, symbol(sym.name, K.Object, first, None, _map_detail(sym, None))))
         elif sym.kind in ("variable", "param"):
             where = getattr(sym, "origin", None) or sym.first_definition or spans[0]
-            holder = _container(containers, where.start)
+            holder = _container(holders, starts, where.start)
             if holder is not None:
                 detail = str(sym.type) if sym.type is not None else ("parameter" if sym.kind == "param" else None)
                 holder.append(symbol(sym.name, K.Variable, where, None, detail))
@@ -122,9 +135,11 @@ def outline(snapshot) -> list[lsp.DocumentSymbol]:
     return [entry for _, entry in sorted(top, key=lambda pair: pair[0])]
 
 
-def _container(containers: dict, offset: int) -> Optional[list]:
-    for item, children in containers.values():
-        if item.span.start <= offset < item.span.end:
+def _container(holders: list, starts: list[int], offset: int) -> Optional[list]:
+    index = bisect.bisect_right(starts, offset) - 1
+    if index >= 0:
+        item, children = holders[index]
+        if offset < item.span.end:
             return children
     return None
 

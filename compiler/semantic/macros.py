@@ -10,6 +10,13 @@ each call, with a frame that says what each parameter stands for:
 
 The body sees nothing else of the caller (hygiene): its own `$vars` live in
 a scope of their own, and a map not passed in is an error.
+
+For navigation, each parameter is a symbol of its own (kind "param"): a
+name in the body that stands for a parameter is recorded there, and the
+caller's variable or map is used at the call's argument instead
+(check_symbols.note). So "find references" of the caller's `$a` lists the
+argument, never the `$x` inside the macro, and renaming one leaves the
+other alone.
 """
 
 from __future__ import annotations

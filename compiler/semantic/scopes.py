@@ -5,7 +5,11 @@ Scratch variables are block scoped (bpftrace 0.22+): a variable belongs to
 the block where it is first assigned or declared, and is visible in the
 blocks inside it. Maps are global. A symbol keeps its type, which only ever
 widens (see types.join), and every place it is defined and used: the
-language server's navigation, rename and highlights read these lists.
+language server's navigation, rename and highlights read these lists, so
+each span is exactly the name (`@m`, not `@m[k]`; a call's name, not the
+call). Macros (one symbol for all overloads), fns and macro parameters are
+symbols too; what is known before any walk (their names, `let @m`
+declarations) is kept in `declarations` across the fixed point's passes.
 """
 
 from __future__ import annotations

@@ -309,3 +309,38 @@ async def test_positions_in_negotiated_encoding(client) -> None:
     found = await definition(client, uri, lsp.Position(line=0, character=column + (text.index("@m)") - text.index("@m"))))
     assert ranges(found) == [lsp.Range(start=lsp.Position(line=0, character=column), end=lsp.Position(line=0, character=column + 2))]
     assert text_of_range(text, lsp.Range(start=lsp.Position(line=0, character=text.index("@m")), end=lsp.Position(line=0, character=text.index("@m") + 2))) == "@m"
+
+
+async def test_nested_macros_keep_each_level_apart(client) -> None:
+    text = (
+        "macro inner($p) { $p = $p + 1; $p }\n"
+        "macro outer($q) { inner($q) * 2 }\n"
+        "BEGIN { $a = 1; print(outer($a)); print($a); }\n"
+    )
+    uri = open_document(client, text)
+    caller = await references(client, uri, position_of(text, "$a"))
+    assert ranges(caller) == [span_of(text, "$a", i) for i in range(3)]
+    middle = await references(client, uri, position_of(text, "$q"))
+    assert ranges(middle) == [span_of(text, "$q", 0), span_of(text, "$q", 1)]
+    inner = await client.text_document_document_highlight_async(
+        lsp.DocumentHighlightParams(text_document=doc_id(uri), position=position_of(text, "$p"))
+    )
+    W, R = lsp.DocumentHighlightKind.Write, lsp.DocumentHighlightKind.Read
+    assert [(h.range, h.kind) for h in inner] == [
+        (span_of(text, "$p", 0), W), (span_of(text, "$p", 1), W), (span_of(text, "$p", 2), R), (span_of(text, "$p", 3), R),
+    ]  # fmt: skip
+
+
+async def test_loop_and_block_variables(client) -> None:
+    text = (
+        "BEGIN { @m[1] = 2; for ($kv : @m) { print($kv.0); } for ($kv : @m) { print($kv.1); } }\n"
+        "END { $x = 1; if ($x) { $x = 2; } print($x); }\n"
+    )
+    uri = open_document(client, text)
+    first = await references(client, uri, position_of(text, "$kv.0"))
+    assert ranges(first) == [span_of(text, "$kv", 0), span_of(text, "$kv", 1)]
+    second = await definition(client, uri, position_of(text, "$kv.1"))
+    assert ranges(second) == [span_of(text, "$kv", 2)]
+    # The inner block assigns the outer $x: one symbol.
+    outer = await references(client, uri, position_of(text, "$x);"))
+    assert ranges(outer) == [span_of(text, "$x", i) for i in range(4)]
