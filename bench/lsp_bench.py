@@ -201,6 +201,11 @@ def row(label: str, samples: list[float], target: str, ok: bool) -> None:
 
 
 async def main_async(options) -> None:
+    # Bytecode as a real install leaves it (scripts/install.sh compiles it):
+    # with PYTHONDONTWRITEBYTECODE set, stale .pyc files would be compiled
+    # again by every server start.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "btls"), str(ROOT / "compiler")],
+                   check=True, stdout=subprocess.DEVNULL)  # fmt: skip
     tools = tool_files(options.tools)
     tool_text = max((p.read_text() for p in tools), key=len) if tools else generated(110)
     print(f"btls language server, driven over stdio (kernel facts: {options.facts})")
