@@ -26,6 +26,21 @@ _PROBE_ONLY = ("argN", "sargN", "retval", "args", "func", "probe", "ctx")
 _ARGUMENT_REGISTERS = 6
 
 
+_MISSING = object()
+_BY_ARITY: dict[tuple[int, int], tuple] = {}
+
+
+def _signatures_for(builtin: B.Builtin, count: int) -> tuple:
+    """The builtin's signatures that take `count` arguments (the table never
+    changes, so this is worked out once per builtin and count)."""
+    key = (id(builtin), count)
+    cached = _BY_ARITY.get(key)
+    if cached is None or cached[0] is not builtin:
+        found = tuple(s for s in builtin.signatures if s.min_args <= count <= s.most_args)
+        cached = _BY_ARITY[key] = (builtin, found)
+    return cached[1]
+
+
 class CallChecks(CallRules, ProbeContext):
     # ------------------------------------------------------------ names
 
@@ -125,12 +140,27 @@ class CallChecks(CallRules, ProbeContext):
             symbol = self.variable_symbol(args[2].name)
             if symbol is not None and not T.mentions_unknown(checked[0].type):
                 self.symbols.widen(symbol, T.as_integer(checked[0].type))  # the value it finds
-        info = B.CallInfo(tuple(checked), self.providers[0] if self.providers else None, self.max_strlen)
-        result = signature.returns(info) if callable(signature.returns) else signature.returns
+        result = self.call_result(signature, checked)
         if isinstance(result, str):
             self.report("call", result, node.span)
             return T.UNKNOWN
         return special if special is not None else (result or T.VOID)
+
+    def call_result(self, signature: B.Signature, checked: list):
+        """The signature's return type (or its rule's message) for these
+        arguments. Without arguments it depends only on the probe and the
+        string limit, so it is computed once per analysis for each."""
+        if not callable(signature.returns):
+            return signature.returns
+        provider = self.providers[0] if self.providers else None
+        if checked:
+            return signature.returns(B.CallInfo(tuple(checked), provider, self.max_strlen))
+        key = (id(signature), provider, self.max_strlen)
+        cached = self.empty_call_results.get(key, _MISSING)
+        if cached is _MISSING:
+            cached = signature.returns(B.CallInfo((), provider, self.max_strlen))
+            self.empty_call_results[key] = cached
+        return cached
 
     def unchecked_arguments(self, args: list) -> None:
         """After a wrong argument count, give the arguments types without
@@ -148,7 +178,9 @@ class CallChecks(CallRules, ProbeContext):
     def choose_signature(self, builtin: B.Builtin, args: list) -> B.Signature:
         """The first signature with this many parameters whose parameters
         fit the arguments' shapes (a bare map, a name, a variable)."""
-        by_arity = [s for s in builtin.signatures if s.min_args <= len(args) <= s.most_args]
+        by_arity = _signatures_for(builtin, len(args))
+        if len(by_arity) == 1:
+            return by_arity[0]  # whatever the shapes, this is the one
         for signature in by_arity:
             params = [signature.params[i] if i < len(signature.params) else signature.variadic for i in range(len(args))]
             if all(self.shape_fits(p, a) for p, a in zip(params, args)):
@@ -182,9 +214,9 @@ class CallChecks(CallRules, ProbeContext):
         )  # fmt: skip
 
     def arity_ok(self, builtin: B.Builtin, name: str, node, count: int) -> bool:
-        low, high = builtin.min_args, builtin.max_args
-        if low <= count <= high and any(s.min_args <= count <= s.most_args for s in builtin.signatures):
+        if _signatures_for(builtin, count):
             return True
+        low, high = builtin.min_args, builtin.max_args
         if low == high == 0:
             message = f"{name}() requires no arguments ({count} provided)"
         elif low == high:

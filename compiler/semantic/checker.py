@@ -97,6 +97,8 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks):
         # Every variable assigned so far in this probe, whatever its block.
         self.probe_variables: dict[str, list] = {}
         self.frames: list[MacroFrame] = []
+        self.empty_call_results: dict = {}  # see CallChecks.call_result
+        self.probe_args: dict = {}  # probe -> the type of its `args`
         self.quiet = 0  # >0 inside a probe whose header did not parse
 
     # ------------------------------------------------------------ running
@@ -170,7 +172,10 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks):
         self.scope = Scope(probe, None)
         self.loops = 0
         self.probe_variables = {}
-        self.args_type = self.probe_args_type(probe, real)
+        # The same in every walk (it reports nothing): worked out once.
+        if probe not in self.probe_args:
+            self.probe_args[probe] = self.probe_args_type(probe, real)
+        self.args_type = self.probe_args[probe]
         try:
             if probe.predicate is not None:
                 self.check_condition(probe.predicate)

@@ -106,8 +106,21 @@ class FormatError:
 def parse_format(fmt: Union[bytes, str]) -> tuple[list[Spec], list[Problem]]:
     """The conversions of `fmt` in order, `%%` included, and the problems
     of the string alone: unsupported conversions (errors) and `%` signs
-    that start no conversion (warnings)."""
+    that start no conversion (warnings). Callers must not change the lists:
+    the answer for a string is kept (every analysis asks again)."""
     data = fmt.encode() if isinstance(fmt, str) else fmt
+    cached = _PARSED.get(data)
+    if cached is None:
+        if len(_PARSED) > 4096:
+            _PARSED.clear()
+        cached = _PARSED[data] = _parse_format(data)
+    return cached
+
+
+_PARSED: dict[bytes, tuple[list, list]] = {}
+
+
+def _parse_format(data: bytes) -> tuple[list[Spec], list[Problem]]:
     specs: list[Spec] = []
     problems: list[Problem] = []
     position = 0
