@@ -14,6 +14,7 @@ cannot vouch for (NoFacts) never produce "does not exist" errors.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 from typing import Iterable, Optional
 
@@ -43,9 +44,38 @@ def check_attach_point(
     leave out the binary."""
     if ap.is_error:  # the parser has reported it
         return []
+    # The answer depends only on the text and the options: an editor asks
+    # again on every keystroke, so it is kept, with spans relative to the
+    # attach point (it moves when text above it changes).
+    key = (id(facts), ap.raw, unsafe, missing_probes, with_pid)
+    cached = _CHECKED.get(key)
+    if cached is not None and cached[0] is facts:
+        return [_moved(d, ap.span.start) for d in cached[1]]
     checker = AttachPointRules(ap, facts, unsafe, missing_probes, with_pid)
     checker.run()
+    if all(_within(d, ap.span) for d in checker.out):
+        if len(_CHECKED) > 8192:
+            _CHECKED.clear()
+        _CHECKED[key] = (facts, [_moved(d, -ap.span.start) for d in checker.out])
     return checker.out
+
+
+_CHECKED: dict[tuple, tuple] = {}
+
+
+def _within(diagnostic: Diagnostic, span: Span) -> bool:
+    spans = [diagnostic.span, *(r.span for r in diagnostic.related)]
+    return all(span.start <= s.start and s.end <= span.end for s in spans)
+
+
+def _moved(diagnostic: Diagnostic, delta: int) -> Diagnostic:
+    if not delta:
+        return diagnostic
+    related = tuple(
+        dataclasses.replace(r, span=Span(r.span.start + delta, r.span.end + delta)) for r in diagnostic.related
+    )
+    span = Span(diagnostic.span.start + delta, diagnostic.span.end + delta)
+    return dataclasses.replace(diagnostic, span=span, related=related)
 
 
 def check_probe(
