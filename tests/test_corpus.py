@@ -47,7 +47,13 @@ def test_corpus_is_substantial() -> None:
     assert len(list((CORPUS / "old").glob("*.bt"))) >= 5
 
 
-UPSTREAM = os.environ.get("BPFTRACE_TOOLS_DIR")
+def _packaged_tools() -> str | None:
+    """Debian's bpftrace package installs bpftrace's tools as /usr/sbin/*.bt
+    (the 0.17 versions): checked when no other checkout is named."""
+    return "/usr/sbin" if len(list(Path("/usr/sbin").glob("*.bt"))) >= 10 else None
+
+
+UPSTREAM = os.environ.get("BPFTRACE_TOOLS_DIR") or _packaged_tools()
 
 
 @pytest.mark.skipif(not UPSTREAM, reason="set BPFTRACE_TOOLS_DIR to bpftrace's tools/ directory")
