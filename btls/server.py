@@ -36,6 +36,8 @@ FEATURES = (
     "signature",
     "navigation",
     "symbols",
+    "run",
+    "codelens",
 )
 
 

@@ -11,6 +11,9 @@ Keys, under a `btls` object or at the top level:
 | `kernelFacts` | `"live"` | `"live"` (this machine's BTF and tracefs), `"none"`, or `"module:function"` returning a `KernelFacts` (fixtures) |
 | `completionLimit` | 200 | the most items one completion answer holds (`isIncomplete` beyond) |
 | `inlayHints.types` / `inlayHints.parameters` | true | which inlay hints to show |
+| `run.privilege` | `"auto"` | how `btls.run` gets root for btc: `"auto"` (none when the server is root, else `sudo -n`), `"none"`, `"sudo"` (`sudo -n`, never a password prompt), `"pkexec"` |
+| `trusted` | true | false: the workspace is not trusted and nothing is ever run; later settings can turn it off, never back on |
+| `outputNotification` | false | the client handles `btls/output` notifications (else run output goes to window/logMessage) |
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 DEFAULT_DEBOUNCE_MS = 150
+RUN_PRIVILEGES = ("auto", "none", "sudo", "pkexec")
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,9 @@ class Settings:
     completion_limit: int = 200
     type_hints: bool = True
     parameter_hints: bool = True
+    run_privilege: str = "auto"
+    trusted: bool = True
+    output_notification: bool = False
     extra: dict = field(default_factory=dict, compare=False)
 
     def updated(self, options: Any) -> Settings:
@@ -52,5 +59,14 @@ class Settings:
                 changes["type_hints"] = hints["types"]
             if isinstance(hints.get("parameters"), bool):
                 changes["parameter_hints"] = hints["parameters"]
+        run = options.get("run")
+        if isinstance(run, dict) and run.get("privilege") in RUN_PRIVILEGES:
+            changes["run_privilege"] = run["privilege"]
+        # Trust can only be taken away: a workspace's own settings file must
+        # not be able to re-enable running in a workspace the editor distrusts.
+        if isinstance(options.get("trusted"), bool):
+            changes["trusted"] = self.trusted and options["trusted"]
+        if isinstance(options.get("outputNotification"), bool):
+            changes["output_notification"] = options["outputNotification"]
         changes["extra"] = {**self.extra, **options}
         return replace(self, **changes)

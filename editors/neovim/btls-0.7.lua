@@ -20,6 +20,11 @@
 --     K           hover                  gd          go to definition
 --     gr          references             <leader>rn  rename
 --     <leader>cl  run the code lens on the cursor line (e.g. "Run" above a probe)
+--     <leader>cs  stop the run (:BtlsStop)
+--
+-- Commands, in bpftrace buffers: :BtlsRun (the file), :BtlsRunProbe (the
+-- probe under the cursor), :BtlsStop. Run output streams into the
+-- btls://output buffer.
 --     [d / ]d     previous / next diagnostic
 
 local options = vim.g.btls or {}
@@ -44,12 +49,12 @@ local function server_command()
 end
 
 -- The server reads its settings from initializationOptions (Neovim 0.7 has
--- no workspace/configuration), under a `btls` key.
+-- no workspace/configuration), under a `btls` key. outputNotification: this
+-- config shows `btls/output` itself (below), so run output comes that way
+-- rather than as log messages.
 local function init_options()
-  if type(options.settings) == 'table' and next(options.settings) ~= nil then
-    return { btls = options.settings }
-  end
-  return nil
+  local settings = type(options.settings) == 'table' and options.settings or {}
+  return { btls = vim.tbl_extend('keep', settings, { outputNotification = true }) }
 end
 
 ---------------------------------------------------------------- filetype
@@ -71,7 +76,7 @@ vim.api.nvim_create_autocmd({ 'BufRead', 'BufNewFile' }, {
 
 ------------------------------------------------------------------ output
 
--- `btls/output` notifications ({uri, text}) carry a running program's
+-- `btls/output` notifications ({uri, runId, stream, text}) carry a running program's
 -- output as it comes, in pieces that need not end at a line break.
 local output_buffer = nil
 
@@ -119,6 +124,29 @@ local function on_output(_, params)
   end
 end
 
+------------------------------------------------------------------- runs
+
+-- btls.run runs the buffer's text (saved or not) with btc; btls.stop sends
+-- it SIGINT, so the maps print. The server answers a refused run with a
+-- window/showMessage saying why (errors, a run already active, no root).
+local function execute(buffer, command, argument)
+  local params = { command = command, arguments = { argument } }
+  vim.lsp.buf_request(buffer, 'workspace/executeCommand', params, function() end)
+end
+
+local function add_run_commands(buffer)
+  local uri = vim.uri_from_bufnr(buffer)
+  vim.api.nvim_buf_create_user_command(buffer, 'BtlsRun', function()
+    execute(buffer, 'btls.run', { uri = uri })
+  end, { desc = 'btls: run this file with btc' })
+  vim.api.nvim_buf_create_user_command(buffer, 'BtlsRunProbe', function()
+    execute(buffer, 'btls.run', { uri = uri, line = vim.api.nvim_win_get_cursor(0)[1] - 1 })
+  end, { desc = 'btls: run the probe under the cursor (with the preamble, macros and maps)' })
+  vim.api.nvim_buf_create_user_command(buffer, 'BtlsStop', function()
+    execute(buffer, 'btls.stop', {})
+  end, { desc = 'btls: stop the run (SIGINT: the maps print)' })
+end
+
 ------------------------------------------------------------------ attach
 
 local function set_keymaps(buffer)
@@ -130,6 +158,7 @@ local function set_keymaps(buffer)
   map('gr', vim.lsp.buf.references, 'references')
   map('<leader>rn', vim.lsp.buf.rename, 'rename')
   map('<leader>cl', vim.lsp.codelens.run, 'run code lens')
+  map('<leader>cs', '<cmd>BtlsStop<cr>', 'stop the run')
   map('[d', vim.diagnostic.goto_prev, 'previous diagnostic')
   map(']d', vim.diagnostic.goto_next, 'next diagnostic')
 end
@@ -143,6 +172,7 @@ local function refresh_lenses(buffer)
 end
 
 local function on_attach(client, buffer)
+  add_run_commands(buffer)
   if options.keymaps ~= false then
     set_keymaps(buffer)
   end
