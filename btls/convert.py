@@ -77,9 +77,36 @@ class Converter:
             source=source,
             related_information=related or None,
             tags=tags,
-            # Quick fixes read the hints back without parsing the message.
-            data={"hints": list(diagnostic.hints)} if diagnostic.hints else None,
+            data=self.diagnostic_data(diagnostic),
         )
+
+    def diagnostic_data(self, diagnostic: Diagnostic) -> Optional[dict]:
+        """The hints and fixes, as structured data a client keeps with the
+        diagnostic (quick fixes are served from the analysis, not from this;
+        it is for clients and tools that read it)."""
+        data: dict = {}
+        if diagnostic.hints:
+            data["hints"] = list(diagnostic.hints)
+        if diagnostic.fixes:
+            data["fixes"] = [
+                {
+                    "title": fix.title,
+                    "edits": [{"range": self.range_json(e.span), "newText": e.text} for e in fix.edits],
+                }
+                for fix in diagnostic.fixes
+            ]
+        return data or None
+
+    def range_json(self, span: Span) -> dict:
+        """A range as plain JSON (what `data` may hold)."""
+        start, end = self.position(span.start), self.position(span.end)
+        return {
+            "start": {"line": start.line, "character": start.character},
+            "end": {"line": end.line, "character": end.character},
+        }
+
+    def text_edit(self, span: Span, text: str) -> lsp.TextEdit:
+        return lsp.TextEdit(range=self.range(span), new_text=text)
 
 
 def severity(value: Severity) -> lsp.DiagnosticSeverity:

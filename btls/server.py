@@ -36,6 +36,7 @@ FEATURES = (
     "signature",
     "navigation",
     "symbols",
+    "code_actions",
     "run",
     "codelens",
 )

@@ -2,7 +2,8 @@
 
 A `Diagnostic` has a severity, a stable code, a message, a primary span,
 related spans with notes (shown as extra locations in the terminal and as
-`relatedInformation` in the editor) and hints ("how to fix"). Stages return
+`relatedInformation` in the editor), hints ("how to fix", as text) and
+fixes (the same, as edits an editor can apply: a quick fix). Stages return
 lists of diagnostics; nothing in the frontend raises on bad user input.
 
 `render()` prints a diagnostic the way bpftrace does:
@@ -42,6 +43,26 @@ class Related:
 
 
 @dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace the text of `span` with `text` (an insertion when the span
+    is empty)."""
+
+    span: Span
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A change that resolves a diagnostic, for an editor to offer. Its edits
+    do not overlap. `preferred` marks the one fix to apply without asking
+    (set only when there is a single obvious one)."""
+
+    title: str
+    edits: tuple[Edit, ...]
+    preferred: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
     severity: Severity
     code: str
@@ -49,18 +70,39 @@ class Diagnostic:
     span: Span
     related: tuple[Related, ...] = ()
     hints: tuple[str, ...] = ()
+    fixes: tuple[Fix, ...] = ()
 
     @property
     def is_error(self) -> bool:
         return self.severity == Severity.ERROR
 
+    def shifted(self, delta: int) -> Diagnostic:
+        """The same diagnostic with every span moved by `delta` bytes."""
+        if not delta:
+            return self
 
-def error(code: str, message: str, span: Span, *, hints=(), related=()) -> Diagnostic:
-    return Diagnostic(Severity.ERROR, code, message, span, tuple(related), tuple(hints))
+        def move(span: Span) -> Span:
+            return Span(span.start + delta, span.end + delta)
+
+        related = tuple(Related(move(r.span), r.message) for r in self.related)
+        fixes = tuple(
+            Fix(f.title, tuple(Edit(move(e.span), e.text) for e in f.edits), f.preferred) for f in self.fixes
+        )
+        return Diagnostic(self.severity, self.code, self.message, move(self.span), related, self.hints, fixes)
 
 
-def warning(code: str, message: str, span: Span, *, hints=(), related=()) -> Diagnostic:
-    return Diagnostic(Severity.WARNING, code, message, span, tuple(related), tuple(hints))
+def error(code: str, message: str, span: Span, *, hints=(), related=(), fixes=()) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, code, message, span, tuple(related), tuple(hints), tuple(fixes))
+
+
+def warning(code: str, message: str, span: Span, *, hints=(), related=(), fixes=()) -> Diagnostic:
+    return Diagnostic(Severity.WARNING, code, message, span, tuple(related), tuple(hints), tuple(fixes))
+
+
+def hint(code: str, message: str, span: Span, *, hints=(), related=(), fixes=()) -> Diagnostic:
+    """A suggestion for the editor (LSP's Hint severity); the terminal does
+    not print these (see render_all)."""
+    return Diagnostic(Severity.HINT, code, message, span, tuple(related), tuple(hints), tuple(fixes))
 
 
 @dataclass
@@ -161,4 +203,8 @@ def render(diagnostic: Diagnostic, source: SourceText) -> str:
 
 
 def render_all(diagnostics, source: SourceText) -> str:
-    return "".join(render(d, source) for d in sort_for_output(diagnostics))
+    """Errors and warnings as bpftrace prints them. Hint-severity
+    diagnostics are editor suggestions (a kprobe with a stable tracepoint):
+    bpftrace says nothing of the kind, so neither does the terminal."""
+    shown = [d for d in diagnostics if d.severity != Severity.HINT]
+    return "".join(render(d, source) for d in sort_for_output(shown))

@@ -5,7 +5,8 @@ The passes, in order:
 1. definitions: macros, fns, map declarations, config, C definitions
    (definitions.py), so probes may use them wherever they are written;
 2. attach points: providers, shapes, rates, tracepoints that exist
-   (probes.py);
+   (attach_checks.py), and kprobes that have a tracepoint
+   (kprobe_tracepoints.py);
 3. the checker's fixed point over names and types, then its reporting
    walk (checker.py and its check_*.py parts);
 4. the end-of-program rules: unused and undefined variables and maps.
@@ -27,6 +28,7 @@ from ..syntax import ParseResult, ast, parse
 from . import types as T
 from .attach_checks import check_probes
 from .checker import Checker, Options
+from .kprobe_tracepoints import kprobe_tracepoint_hints
 from .scopes import Symbol
 
 
@@ -96,6 +98,8 @@ def _attach_points(run: _Run) -> None:
     run.diagnostics.extend(
         check_probes(run.program.probes, run.facts, unsafe=run.unsafe, missing_probes=_missing_probes(run.program))
     )
+    for probe in run.program.probes:
+        run.diagnostics.extend(kprobe_tracepoint_hints(probe, run.facts))
 
 
 def _names_and_types(run: _Run) -> None:

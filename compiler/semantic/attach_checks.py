@@ -14,7 +14,6 @@ cannot vouch for (NoFacts) never produce "does not exist" errors.
 
 from __future__ import annotations
 
-import dataclasses
 import fnmatch
 from typing import Iterable, Optional
 
@@ -65,17 +64,12 @@ _CHECKED: dict[tuple, tuple] = {}
 
 def _within(diagnostic: Diagnostic, span: Span) -> bool:
     spans = [diagnostic.span, *(r.span for r in diagnostic.related)]
+    spans += [e.span for f in diagnostic.fixes for e in f.edits]
     return all(span.start <= s.start and s.end <= span.end for s in spans)
 
 
 def _moved(diagnostic: Diagnostic, delta: int) -> Diagnostic:
-    if not delta:
-        return diagnostic
-    related = tuple(
-        dataclasses.replace(r, span=Span(r.span.start + delta, r.span.end + delta)) for r in diagnostic.related
-    )
-    span = Span(diagnostic.span.start + delta, diagnostic.span.end + delta)
-    return dataclasses.replace(diagnostic, span=span, related=related)
+    return diagnostic.shifted(delta)
 
 
 def check_probe(

@@ -11,7 +11,7 @@ import fnmatch
 import re
 from typing import Optional
 
-from ..diagnostics import Diagnostic, error, warning
+from ..diagnostics import Diagnostic, Edit, Fix, error, warning
 from ..kernel.facts import KernelFacts, has_wildcard
 from ..source import Span
 from ..syntax import ast
@@ -19,7 +19,7 @@ from ..syntax.ast import Role
 from ..syntax.attach_points import PROVIDER_ALIASES, expand_positional
 from ..syntax.literals import U64_MAX, parse_int
 from .probes import Provider, provider
-from .suggest import closest, did_you_mean
+from .suggest import closest, hint_for, rename_fixes, suggestions
 
 TIME_UNITS = ("hz", "s", "ms", "us")
 SIGNALS = ("SIGUSR1",)
@@ -98,8 +98,8 @@ class AttachPointRules:
         self.entry: Provider = None  # type: ignore[assignment]
         self.name = ""
 
-    def error(self, message: str, span: Span, code: str = "attach-point", hints=()) -> None:
-        self.out.append(error(code, message, span, hints=hints))
+    def error(self, message: str, span: Span, code: str = "attach-point", hints=(), fixes=()) -> None:
+        self.out.append(error(code, message, span, hints=hints, fixes=fixes))
 
     def part(self, role: str) -> Optional[ast.AttachPart]:
         return self.ap.part(role)
@@ -136,8 +136,8 @@ class AttachPointRules:
             return
         found = provider(head.text)
         if found is None:
-            hints = did_you_mean(head.text, _provider_names(), fold=True)
-            self.error(f"Invalid probe type: {head.text}", head.span, "probe-type", hints)
+            found = suggestions(head.text, _provider_names(), head.span, fold=True)
+            self.error(f"Invalid probe type: {head.text}", head.span, "probe-type", **found)
             return
         self.entry, self.name = found, found.name
         if found.removed:
@@ -291,16 +291,16 @@ class AttachPointRules:
             if any(fnmatch.fnmatchcase(c, category) and fnmatch.fnmatchcase(e, event)
                    for c, e in known):  # fmt: skip
                 return
-            hints: tuple[str, ...] = ()
+            hints, fixes = (), ()
         elif (category, event) in known:
             return
         else:
-            hints = _tracepoint_hints(category, event, known)
+            hints, fixes = _tracepoint_hints(category, event, known, span)
         message = f"No matches for tracepoint {category}:{event}."
         if self.missing_probes == "warn":
-            self.out.append(warning("missing-probe", f"{message} Skipping.", span, hints=hints))
+            self.out.append(warning("missing-probe", f"{message} Skipping.", span, hints=hints, fixes=fixes))
         else:
-            self.error(message, span, "missing-probe", hints)
+            self.error(message, span, "missing-probe", hints, fixes)
 
     def check_rawtracepoint(self) -> None:
         if self.count not in (1, 2):
@@ -386,7 +386,7 @@ class AttachPointRules:
             self.error(f"wildcards are not allowed for {kind} probe type", event.span)
         elif event.text not in events:
             self.error(f"{event.text} is not a {kind} probe", event.span,
-                       hints=did_you_mean(event.text, events))  # fmt: skip
+                       **suggestions(event.text, events, event.span))  # fmt: skip
         # The docs write `software:event:` for the default count, so allow it.
         if count is not None and count.text not in ("", "*"):
             value, problem = to_uint(count.text)
@@ -425,15 +425,20 @@ class AttachPointRules:
                        hints=("supported modes: " + ",".join(WATCHPOINT_MODES),))  # fmt: skip
 
 
-def _tracepoint_hints(category: str, event: str, known: set[tuple[str, str]]) -> tuple[str, ...]:
-    head, slash, _ = event.partition("/")
+def _tracepoint_hints(category: str, event: str, known: set[tuple[str, str]], span: Span) -> tuple[tuple, tuple]:
+    """Hints and fixes for an unknown `category:event` written at `span`."""
+    head, slash, tail = event.partition("/")
     if slash and (category, head) in known:  # `t:sched:sched_switch/pid/`
-        return ("put a space between the attach point and the predicate",)
+        at = span.end - len((slash + tail).encode())
+        space = Fix("Insert a space before the predicate", (Edit(Span(at, at), " "),), preferred=True)
+        return ("put a space between the attach point and the predicate",), (space,)
     elsewhere = sorted(f"{c}:{e}" for c, e in known if e == event)
     if elsewhere:  # the right event in the wrong category: `syscall:sys_enter_read`
-        return ("did you mean " + " or ".join(f"'{n}'" for n in elsewhere[:3]) + "?",)
-    same_category = [e for c, e in known if c == category]
-    if same_category:  # the usual typo is in the event; compare only those
-        names = closest(event, same_category)
-        return ("did you mean " + " or ".join(f"'{category}:{n}'" for n in names) + "?",) if names else ()
-    return did_you_mean(f"{category}:{event}", (f"{c}:{e}" for c, e in known))
+        names = elsewhere[:3]
+    else:
+        same_category = [e for c, e in known if c == category]
+        if same_category:  # the usual typo is in the event; compare only those
+            names = [f"{category}:{n}" for n in closest(event, same_category)]
+        else:
+            names = closest(f"{category}:{event}", (f"{c}:{e}" for c, e in known))
+    return hint_for(names), rename_fixes(names, span)

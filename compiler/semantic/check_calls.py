@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import re
 
-from ..diagnostics import Related
+from ..diagnostics import Edit, Fix, Related
+from ..source import Span
 from ..syntax import ast
 from . import builtins as B
 from . import formats
 from . import types as T
 from .call_rules import CallRules
 from .probe_context import ProbeContext
-from .suggest import did_you_mean
+from .suggest import suggestions
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
 _FORMAT_FUNCTIONS = ("printf", "errorf", "warnf", "fail", "system", "cat", "debugf")
@@ -44,8 +45,9 @@ def _signatures_for(builtin: B.Builtin, count: int) -> tuple:
 class CallChecks(CallRules, ProbeContext):
     # ------------------------------------------------------------ names
 
-    def suggest(self, name: str, candidates) -> tuple[str, ...]:
-        return did_you_mean(name, candidates)
+    def suggest(self, name: str, candidates, span) -> dict:
+        """`hints=` and `fixes=` for a report about a misspelt `name` at `span`."""
+        return suggestions(name, candidates, span)
 
     def identifier(self, node: ast.Identifier) -> T.Type:
         name = node.name
@@ -78,7 +80,7 @@ class CallChecks(CallRules, ProbeContext):
             if self.frames:
                 candidates += list(self.frames[-1].idents)
             self.report("unknown-identifier", f"Unknown identifier: '{name}'", node.span,
-                        hints=self.suggest(name, candidates))  # fmt: skip
+                        **self.suggest(name, candidates, node.span))  # fmt: skip
         return T.UNKNOWN
 
     # ------------------------------------------------------------- calls
@@ -103,7 +105,7 @@ class CallChecks(CallRules, ProbeContext):
                 return T.UNKNOWN  # perhaps a macro or fn of an imported file
             known = [b.name for b in B.all_builtins()] + list(self.macros) + list(self.functions)
             self.report("unknown-function", f"Unknown function: '{name}'", node.name.span,
-                        hints=self.suggest(name, known))  # fmt: skip
+                        **self.suggest(name, known, node.name.span))  # fmt: skip
             return T.UNKNOWN
         return self.builtin_call(builtin, node, node.args, statement=statement, map_value=map_value)
 
@@ -246,7 +248,7 @@ class CallChecks(CallRules, ProbeContext):
                 self.report(
                     "argument", f"{name}() expects one of {', '.join(param.choices)} as its "
                     f"{ordinal} argument (got '{arg.name}')", arg.span,
-                    hints=self.suggest(arg.name, param.choices),
+                    **self.suggest(arg.name, param.choices, arg.span),
                 )  # fmt: skip
                 return B.Arg(arg, T.UNKNOWN, name=arg.name)
         if isinstance(arg, ast.MapRef) and wants & {"map"}:
@@ -322,14 +324,40 @@ class CallChecks(CallRules, ProbeContext):
             return
         problems = formats.check_args(fmt.value, [a.type for a in checked[1:]], name)
         for problem in problems:
+            argument = None
             if problem.arg_index is not None and problem.arg_index + 1 < len(args):
-                span = args[problem.arg_index + 1].span
-            else:
-                span = fmt.span
+                argument = args[problem.arg_index + 1]
+            span = argument.span if argument is not None else fmt.span
+            fixes = self.format_fixes(fmt, problem, argument)
             if problem.severity == "warning":
-                self.warn("format", problem.message, span)
+                self.warn(problem.code, problem.message, span, fixes=fixes)
             else:
-                self.report("format", problem.message, span)
+                self.report(problem.code, problem.message, span, fixes=fixes)
+
+    def format_fixes(self, fmt: ast.StrLit, problem: formats.FormatError, argument) -> tuple[Fix, ...]:
+        """A format problem's fix: another specification, written into the
+        literal where it stands, or the argument wrapped in a builtin."""
+        if problem.wrap and argument is not None:
+            start, end = argument.span.start, argument.span.end
+            edits = (Edit(Span(start, start), f"{problem.wrap}("), Edit(Span(end, end), ")"))
+            return (Fix(f"Wrap in {problem.wrap}()", edits, True),)
+        if not problem.replacement or not self.reporting:
+            return ()
+        # The problem's offsets are in the decoded string; the literal's raw
+        # text has the same specifications unless an escape made one.
+        raw = self.source.lines.data[fmt.span.start : fmt.span.end]
+        if len(raw) < 2 or raw[:1] != b'"' or raw[-1:] != b'"':
+            return ()
+        written, _ = formats.parse_format(raw[1:-1])
+        decoded, _ = formats.parse_format(fmt.value)
+        if [s.conversion for s in written] != [s.conversion for s in decoded]:
+            return ()
+        for spec, raw_spec in zip(decoded, written):
+            if (spec.start, spec.end) == (problem.start, problem.end):
+                at = fmt.span.start + 1
+                edit = Edit(Span(at + raw_spec.start, at + raw_spec.end), problem.replacement)
+                return (Fix(f"Change '{raw_spec.text}' to '{problem.replacement}'", (edit,), True),)
+        return ()
 
     # -------------------------------------------------- probe context
 

@@ -289,7 +289,7 @@ class ExpressionChecks:
             found = base.field_type(name)
             if found is None:
                 self.report("field", f"Record does not contain a field named '{name}'", node.field.span,
-                            hints=self.suggest(name, [n for n, _ in base.fields]))  # fmt: skip
+                            **self.suggest(name, [n for n, _ in base.fields], node.field.span))  # fmt: skip
                 return T.UNKNOWN
             return found
         if isinstance(base, T.CRecord):
@@ -308,7 +308,7 @@ class ExpressionChecks:
                     message = f"args has no field named '{name}': {whose} must have it"
                 else:
                     message = f"Struct/union of type '{base}' does not contain a field named '{name}'"
-                self.report("field", message, node.field.span, hints=self.suggest(name, found.known))
+                self.report("field", message, node.field.span, **self.suggest(name, found.known, node.field.span))
                 return T.UNKNOWN
             return found
         self.report("field", f"Can not access field '{name}' on expression of type '{base}'", node.field.span)

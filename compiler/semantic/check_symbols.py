@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..diagnostics import Related
+from ..diagnostics import Edit, Fix, Related
+from ..source import Span
 from ..syntax import ast
 from . import types as T
 from .macros import check_hygiene
@@ -186,12 +187,13 @@ class SymbolChecks:
                     "that block is its scope, so it is undefined here", node.span,
                     hints=(f"declare it before that block: let {node.name};",),
                     related=[Related(inner.origin, f"{node.name} is assigned here")] if inner.origin else (),
+                    fixes=self.declare_before(node.name, inner.origin) if inner.origin else (),
                 )  # fmt: skip
                 symbol = inner
             else:
                 self.report(
                     "undefined-variable", f"Undefined or undeclared variable: {node.name}", node.span,
-                    hints=self.suggest(node.name, self.visible_variables()),
+                    **self.suggest(node.name, self.visible_variables(), node.span),
                 )  # fmt: skip
                 return self.record(node, T.UNKNOWN)
         self.note(symbol, node, "use")
@@ -200,6 +202,24 @@ class SymbolChecks:
             if symbol.type is None:  # and nothing anywhere gives it one
                 self.report("untyped-variable", "Could not resolve the type of this variable", node.span)
         return self.record(node, symbol.type or T.UNKNOWN)
+
+    def declare_before(self, name: str, assigned: Span) -> tuple[Fix, ...]:
+        """The fix for a variable assigned in an inner block and read after
+        it: `let $x;` before the statement that holds the assignment, in the
+        innermost block around the read that has one (the assignment then
+        sets that variable, and the read sees it)."""
+        scope = self.scope
+        while scope is not None:
+            for stmt in scope.owner.stmts if isinstance(scope.owner, ast.Block) else ():
+                if stmt.span.start <= assigned.start and assigned.end <= stmt.span.end:
+                    data, at = self.source.lines.data, stmt.span.start
+                    indent = data[data.rfind(b"\n", 0, at) + 1 : at]
+                    # On a line of its own, the declaration gets a line of its own.
+                    after = "\n" + indent.decode() if not indent.strip() else " "
+                    edit = Edit(Span(at, at), f"let {name};{after}")
+                    return (Fix(f"Declare {name} with let before the block that assigns it", (edit,), True),)
+            scope = scope.parent
+        return ()
 
     def visible_variables(self) -> list[str]:
         names, scope = [], self.scope

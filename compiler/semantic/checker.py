@@ -124,7 +124,9 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks):
             del self.diagnostics[kept:]
             self._reported = reported
 
-    def report(self, code: str, message: str, span: Span, *, hints=(), related=(), severity=Severity.ERROR) -> None:
+    def report(
+        self, code: str, message: str, span: Span, *, hints=(), related=(), fixes=(), severity=Severity.ERROR
+    ) -> None:
         if severity == Severity.ERROR:
             self.errors_found += 1
         if not self.reporting or self.quiet:
@@ -137,7 +139,7 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks):
         if key in self._reported:
             return
         self._reported.add(key)
-        self.diagnostics.append(Diagnostic(severity, code, message, span, tuple(related), tuple(hints)))
+        self.diagnostics.append(Diagnostic(severity, code, message, span, tuple(related), tuple(hints), tuple(fixes)))
 
     def warn(self, code: str, message: str, span: Span, **kwargs) -> None:
         self.report(code, message, span, severity=Severity.WARNING, **kwargs)

@@ -134,7 +134,7 @@ def _map_decl(checker, decl: ast.MapDecl) -> None:
     kind = decl.kind.text
     if kind not in MAP_KINDS:
         checker.report("map-declaration", f"Invalid bpf map type: {kind}", decl.kind.span,
-                       hints=checker.suggest(kind, MAP_KINDS))  # fmt: skip
+                       **checker.suggest(kind, MAP_KINDS, decl.kind.span))  # fmt: skip
     if decl.max_entries.value < 1:
         checker.report("map-declaration", "Map declarations need at least one entry", decl.max_entries.span)
     symbol = checker.symbols.map(decl.map.name)
@@ -161,7 +161,7 @@ def _config(checker, config: ast.Config) -> None:
             continue
         if key not in CONFIG_KEYS:
             checker.report("config", f"Unrecognized config variable: {entry.key.text}", entry.key.span,
-                           hints=checker.suggest(key, CONFIG_KEYS))  # fmt: skip
+                           **checker.suggest(key, CONFIG_KEYS, entry.key.span))  # fmt: skip
             continue
         if key in seen:  # bpftrace takes the last value
             checker.warn(

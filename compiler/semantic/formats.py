@@ -16,6 +16,8 @@ handing the string to C's printf:
 * Integer conversions take integers, bools and pointers; an aggregation map
   (`@c = count()`) needs an explicit cast. `%s` takes any value.
   `r rx rh` take buffers only.
+* `%s` given a char pointer prints the pointer, not the string it points
+  to (only `str()` reads that): we warn, and suggest `str()`.
 
 Offsets are byte offsets into the `fmt` given. For a string literal that is
 the decoded value; escapes never produce a conversion in practice, so a
@@ -28,7 +30,7 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple, Optional, Union
 
-from .types import Bool, Buffer, Int, Pointer, String, Type, Void, is_unknown
+from .types import Aggregation, Bool, Buffer, Int, Pointer, String, Type, Void, is_unknown
 
 # Each group is one field of the grammar above. Order matters twice: the
 # flags are only recognised in this order (as bpftrace does), and the
@@ -101,6 +103,11 @@ class FormatError:
     start: int
     end: int
     severity: str = "error"
+    code: str = "format"
+    # How to fix it, when there is one obvious way: the specification to
+    # write instead, or the builtin to wrap the argument in.
+    replacement: Optional[str] = None
+    wrap: Optional[str] = None
 
 
 def parse_format(fmt: Union[bytes, str]) -> tuple[list[Spec], list[Problem]]:
@@ -177,9 +184,9 @@ def check_args(
     errors = [FormatError(p.message, None, p.start, p.end, p.severity) for p in problems]
     consuming = [spec for spec in specs if spec.takes_argument]
 
-    def error(message: str, index: Optional[int], where: Optional[Spec]) -> None:
+    def error(message: str, index: Optional[int], where: Optional[Spec], **fix) -> None:
         start, end = (where.start, where.end) if where else (0, len(data))
-        errors.append(FormatError(message, index, start, end))
+        errors.append(FormatError(message, index, start, end, **fix))
 
     if function == "debugf":
         for spec in consuming:
@@ -205,10 +212,50 @@ def check_args(
             error(f"unable to print none type for specifier: {spec.conversion}", index, spec)
         elif not accepts(spec.conversion, t):
             message = f"unsupported format specifier for type '{t}': {spec.conversion}"
-            error(message, index, spec)
+            error(message, index, spec, replacement=replacement(spec, t, function))
         elif function == "debugf" and not _debugf_accepts(spec.conversion, t):
-            error(f"Type does not match format specifier: {spec.conversion}", index, spec)
+            wrap = "str" if spec.conversion == "s" and is_char_pointer(t) else None
+            fix = replacement(spec, t, function) if wrap is None else None
+            error(f"Type does not match format specifier: {spec.conversion}", index, spec, replacement=fix, wrap=wrap)
+        elif spec.conversion == "s" and is_char_pointer(t) and function != "debugf":
+            message = f"%s prints this pointer ({t}) itself, not the string it points to"
+            errors.append(FormatError(message, index, spec.start, spec.end, "warning", "format-pointer", wrap="str"))
     return errors
+
+
+def is_char_pointer(t: Type) -> bool:
+    """`char *` and the like (the analyser sees `int8 *` or `uint8 *`)."""
+    return isinstance(t, Pointer) and isinstance(t.target, Int) and t.target.bits == 8 and not t.target.enum
+
+
+def replacement(spec: Spec, t: Type, function: str = "printf") -> Optional[str]:
+    """The specification that prints a value of type `t` the way `spec`
+    tried to, keeping its flags and width: `%-8d` given a string becomes
+    `%-8s`, `%s` given an integer in debugf `%ld`/`%lu` (bpf_trace_printk
+    reads 32 bits without `l`). None when no conversion fits (a tuple in
+    debugf, an aggregation that needs a cast)."""
+    if isinstance(t, (Int, Bool)):
+        conversion = "d" if isinstance(t, Bool) or t.signed else "u"
+    elif isinstance(t, Pointer) and function != "debugf":
+        conversion = "p"
+    elif isinstance(t, Buffer) and function != "debugf":
+        conversion = "r"
+    elif isinstance(t, String) or (function != "debugf" and accepts("s", t) and not isinstance(t, Aggregation)):
+        conversion = "s"
+    else:
+        return None
+    if conversion == "s":  # flags and precision mean other things for strings
+        text = "%" + ("-" if "-" in spec.flags else "") + spec.width + "s"
+    else:
+        length = spec.length if function != "debugf" else ("l" if isinstance(t, Int) and t.bits == 64 else "")
+        precision = f".{spec.precision}" if spec.precision is not None else ""
+        text = f"%{spec.flags}{spec.width}{precision}{length}{conversion}"
+    if conversion == spec.conversion or not accepts(conversion, t):
+        return None
+    if function == "debugf" and not _debugf_accepts(conversion, t):
+        return None
+    return text
+
 
 
 def _debugf_accepts(conversion: str, t: Type) -> bool:

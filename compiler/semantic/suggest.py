@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from ..diagnostics import Edit, Fix
+from ..source import Span
+
 
 def max_edits(word: str) -> int:
     """How far a suggestion may be: 1 edit for short names, up to 3."""
@@ -37,10 +40,27 @@ def closest(word: str, candidates: Iterable[str], *, fold: bool = False, limit: 
 
 def did_you_mean(word: str, candidates: Iterable[str], *, fold: bool = False) -> tuple[str, ...]:
     """A hint line for a diagnostic, or nothing when no name is close."""
-    names = closest(word, candidates, fold=fold)
+    return hint_for(closest(word, candidates, fold=fold))
+
+
+def hint_for(names: list[str]) -> tuple[str, ...]:
+    """The "did you mean" hint line naming `names` (nothing when empty)."""
     if not names:
         return ()
     return ("did you mean " + " or ".join(f"'{n}'" for n in names) + "?",)
+
+
+def rename_fixes(names: list[str], span: Span) -> tuple[Fix, ...]:
+    """One fix per name, each replacing `span` with it; preferred when it is
+    the only one (several at the same distance are the user's choice)."""
+    return tuple(Fix(f"Change to '{n}'", (Edit(span, n),), preferred=len(names) == 1) for n in names)
+
+
+def suggestions(word: str, candidates: Iterable[str], span: Span, *, fold: bool = False) -> dict:
+    """The hint and the fixes for a misspelt `word` written at `span`, as
+    keyword arguments for a diagnostic: `hints=..., fixes=...`."""
+    names = closest(word, candidates, fold=fold)
+    return {"hints": hint_for(names), "fixes": rename_fixes(names, span)}
 
 
 def edit_distance(a: str, b: str, bound: int) -> int:
