@@ -26,8 +26,11 @@ histogram's buckets under their user key.
 
 from __future__ import annotations
 
+import operator
 import struct
+import sys
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Iterable, Optional, Union
 
 from ..semantic import types as T
@@ -239,27 +242,78 @@ def read_map(info: MapInfo, raw_entries: Iterable[RawEntry]) -> list[tuple[objec
 
 
 def _read_fast(info: MapInfo, raw) -> Optional[list]:
-    """The common big maps, a whole buffer at a time (struct.iter_unpack
-    runs in C): integer keys, with count/sum values (one u64 per CPU) or
+    """The common big maps, a whole buffer at a time (no Python code runs
+    per entry): integer keys, with count/sum values (one u64 per CPU) or
     64-bit integer values. None for any other shape."""
     kind = info.aggregation.kind if info.aggregation else None
     if info.scalar or not isinstance(info.key, T.Int) or raw.shape.key_size != info.key.bits // 8:
         return None
-    keys = [k for (k,) in struct.iter_unpack(_INT_FORMATS[(info.key.bits, info.key.signed)].format, raw.keys)]
     shape = raw.shape
     if kind in ("count", "sum") and shape.stride == 8 and shape.value_size == 8:
-        per_entry = struct.Struct("<" + "Q" * shape.slots)
-        totals = map(sum, per_entry.iter_unpack(raw.values))
-        if kind == "count":
-            values = [t & _U64_MASK for t in totals]
-        else:
-            signed = info.value.signed if isinstance(info.value, T.Aggregation) else True
-            values = [_wrap(t, signed) for t in totals]
+        slots = _ints(raw.values, 64, False)
+        totals = _add_slots(slots, shape.slots)
+        signed = kind == "sum" and (info.value.signed if isinstance(info.value, T.Aggregation) else True)
+        # The sum over CPUs wraps to 64 bits as the C code adding them would;
+        # only a total that needs it pays for a call.
+        if totals and max(totals) > (_S64_MAX if signed else _U64_MASK):
+            totals = [_wrap(t, signed) for t in totals]
+        values = totals
     elif kind is None and isinstance(info.value, T.Int) and info.value.bits == 64 and shape.slots == 1:
-        values = [v for (v,) in struct.iter_unpack(_INT_FORMATS[(64, info.value.signed)].format, raw.values)]
+        values = _ints(raw.values, 64, info.value.signed)
     else:
         return None
-    return list(zip(keys, values))
+    return IntEntries(_ints(raw.keys, info.key.bits, info.key.signed), values)
+
+
+class IntEntries(Sequence):
+    """The (key, value) entries of a big integer map as two lists, so that
+    no tuple is made per entry unless someone asks for it (the printing of
+    such a map, output/maps.py, builds a dict from `as_dict()` instead)."""
+
+    def __init__(self, keys: list[int], values: list[int]) -> None:
+        self.keys, self.values = keys, values
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __iter__(self):
+        return zip(self.keys, self.values)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return list(zip(self.keys[index], self.values[index]))
+        return self.keys[index], self.values[index]
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def as_dict(self) -> dict[int, int]:
+        return dict(zip(self.keys, self.values))
+
+
+# memoryview.cast() codes of the integer types, in the host's byte order;
+# BPF runs little-endian here, so the cast is used only on such hosts.
+_CAST_CODES = {
+    (8, True): "b", (8, False): "B", (16, True): "h", (16, False): "H",
+    (32, True): "i", (32, False): "I", (64, True): "q", (64, False): "Q",
+}  # fmt: skip
+_S64_MAX = (1 << 63) - 1
+
+
+def _ints(data: bytes, bits: int, signed: bool) -> list[int]:
+    """Every little-endian integer of the buffer."""
+    if sys.byteorder == "little" and struct.calcsize(_CAST_CODES[(bits, signed)]) == bits // 8:
+        return memoryview(data).cast(_CAST_CODES[(bits, signed)]).tolist()
+    return [v for (v,) in struct.iter_unpack(_INT_FORMATS[(bits, signed)].format, data)]
+
+
+def _add_slots(slots: list[int], per_entry: int) -> list[int]:
+    """The sums of each run of `per_entry` consecutive values."""
+    if per_entry == 1:
+        return slots
+    if per_entry == 2:
+        return list(map(operator.add, slots[0::2], slots[1::2]))
+    return list(map(sum, zip(*(slots[i::per_entry] for i in range(per_entry)))))
 
 
 def _key_decoder(info: MapInfo):

@@ -6,12 +6,13 @@ never attached; they run once through BPF_PROG_TEST_RUN.
         program.run_begin()
         program.attach_all()
         ...                      # poll the ring buffer, read maps
-        program.detach_all()
+        program.stop_probes()    # or detach_all(), which also waits for the kernel
         program.run_end()
 
 Every failure is a RuntimeFailure whose message says which probe and why;
 a program the kernel refused is a ProbeRejected carrying the verifier log.
 Whatever fails, `close()` (or leaving the `with`) leaves nothing attached.
+How links are taken down (some of it in the background) is in links.py.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from typing import Optional
 
 from . import libbpf
 from .errors import ProbeRejected, RuntimeFailure
+from .links import Links
 from .program import CompiledProgram, ProbeInfo
 
 _VERIFIER_LOG_SIZE = 1 << 20  # the kernel keeps the log's tail when it is longer
-_PARALLEL_DETACH = 4  # links from which detaching uses threads
 
 # bpftrace's sampling period when a software or hardware probe gives none.
 SOFTWARE_EVENTS = {  # name: (perf config, default period)
@@ -65,7 +66,7 @@ class LoadedProgram:
 
     def __init__(self, compiled: CompiledProgram, name: str = "btls") -> None:
         self.info = compiled.info
-        self._links: list[int] = []
+        self._links = Links()
         self._object: Optional[int] = None
         # libbpf reads the ELF from this memory: keep it alive with the object.
         self._elf = C.create_string_buffer(compiled.object, len(compiled.object))
@@ -202,15 +203,14 @@ class LoadedProgram:
             raise RuntimeFailure(_attach_failure(probe, error, libbpf.take_log())) from None
 
     def _keep(self, link) -> None:
-        self._links.append(link)
+        self._links.add(link)
 
     def _attach_tracepoint(self, program, probe, target) -> None:
+        from ..kernel.tracefs import find_tracefs  # (attach_all made sure it is mounted)
+
         category, _, event = target.target.partition(":")
-        lib = libbpf.lib()
-        self._keep(libbpf.check_ptr(
-            lib.bpf_program__attach_tracepoint(program, category.encode(), event.encode()),
-            f"attaching tracepoint {target.target}",
-        ))  # fmt: skip
+        tracefs = find_tracefs() or "/sys/kernel/tracing"
+        self._links.attach_tracepoint(program, libbpf.lib().bpf_program__fd(program), tracefs, category, event)
 
     def _attach_raw_tracepoint(self, program, probe, target) -> None:
         link = libbpf.lib().bpf_program__attach_raw_tracepoint(program, target.target.encode())
@@ -273,30 +273,22 @@ class LoadedProgram:
     # -- taking down ---------------------------------------------------------------------
 
     def detach_all(self) -> None:
-        """Destroys every link (which detaches it); never raises."""
-        links, self._links = self._links, []
-        if not links:
-            return
-        destroy = libbpf.lib().bpf_link__destroy
-        if len(links) < _PARALLEL_DETACH:
-            for link in links:
-                destroy(link)
-            return
-        # Detaching a tracepoint waits for RCU grace periods in the kernel:
-        # about 70 ms each, one after the other (40 tracepoints: 2.9 s).
-        # Part of that wait overlaps across threads (40: 1.4 s), and ctypes
-        # lets go of the GIL during the call.
-        from concurrent.futures import ThreadPoolExecutor  # only for many links: it imports logging
+        """Detaches every probe and waits until the kernel is done; never raises."""
+        self._links.detach()
 
-        with ThreadPoolExecutor(max_workers=min(16, len(links))) as pool:
-            list(pool.map(destroy, links))
+    def stop_probes(self) -> None:
+        """Returns as soon as no probe can run the program any more (its maps
+        hold their final values); the kernel's slow part of detaching goes on
+        in the background until close(), which waits for it."""
+        self._links.stop()
 
     def close(self) -> None:
         """Detaches everything and frees the object (its programs and maps
         go away with their last reference). Safe to call twice."""
         try:
-            self.detach_all()
+            self._links.stop(background=False)
         finally:
+            self._links.wait()
             obj, self._object = self._object, None
             if obj:
                 libbpf.lib().bpf_object__close(obj)

@@ -6,7 +6,7 @@ map (the kernel hands them over `round_up(value_size, 8)` bytes apart, and
 the caller's business (layout.py says how values are laid out).
 
 Hash maps are read with BPF_MAP_LOOKUP_BATCH, a few syscalls for the whole
-map (about 3 ms for 10k entries, against 80 ms key by key); a kernel or map
+map (about 2 ms for 10k entries, against 80 ms key by key); a kernel or map
 that does not support it falls back to walking the keys. Arrays are read
 index by index; the kernel tells which kind of map a fd is.
 """
@@ -20,7 +20,11 @@ from . import libbpf
 
 Entry = tuple[bytes, list[bytes]]
 
-_BATCH_ENTRIES = 4096  # entries asked for per batch call
+# Entries asked for per batch call: fewer, bigger calls read a big map
+# faster (100k entries: 16 ms of CPU in batches of 4096, 13 ms in 16384),
+# within a bound on the buffers' size.
+_BATCH_ENTRIES = 16384
+_BATCH_BYTES = 4 << 20
 _ENOTSUPP = 524  # the kernel's internal "not supported", which leaks to user space
 _NO_BATCH = (errno.EINVAL, errno.EOPNOTSUPP, errno.ENOSYS, _ENOTSUPP)
 
@@ -124,7 +128,7 @@ def _read_array(map_fd: int, shape: _Shape, max_entries: int) -> list[Entry]:
 
 def _read_batch(map_fd: int, shape: _Shape, max_entries: int) -> RawMap:
     lib = libbpf.lib()
-    chunk = max(1, min(max_entries, _BATCH_ENTRIES))
+    chunk = max(1, min(max_entries, _BATCH_ENTRIES, _BATCH_BYTES // (shape.key_size + shape.buffer_size)))
     # The position between calls: a bucket index for hash maps, a key for others.
     token_size = max(8, shape.key_size)
     position, next_position = None, C.create_string_buffer(token_size)

@@ -25,10 +25,12 @@ only up to 16 entries; beyond that its ties cannot be predicted.)
 
 from __future__ import annotations
 
+import itertools
+import operator
 from typing import Iterable, Optional, Sequence
 
 from ...semantic import types as T
-from ..decode import Address, Stats
+from ..decode import Address, IntEntries, Stats
 from ..program import MapInfo
 from . import hist
 from .style import Style
@@ -61,7 +63,10 @@ def ordered_entries(
 ) -> list[Entry]:
     """The entries in print order, keeping only the last `top` if top > 0."""
     kind = aggregation_kind(info)
-    if not info.scalar and isinstance(info.key, (T.Int, T.String)):
+    ordered = _by_value_then_int_key(info, kind, entries)
+    if ordered is not None:
+        pass
+    elif not info.scalar and isinstance(info.key, (T.Int, T.String)):
         ordered = sorted(entries, key=_first)  # ints and bytes order as they are: faster
     else:
         ordered = sorted(entries, key=lambda entry: _generic_order(entry[0]))
@@ -88,13 +93,47 @@ def ordered_entries(
     return ordered
 
 
-def _first(entry: Entry):
-    return entry[0]
+# Sort keys in C, not a Python call per entry: a map may have 100k entries.
+_first = operator.itemgetter(0)
+_second = operator.itemgetter(1)
 
 
-def _second(entry: Entry):
-    return entry[1]
+def _by_value_then_int_key(info: MapInfo, kind: Optional[str], entries: Sequence[Entry]) -> Optional[list[Entry]]:
+    """The order of the commonest big maps (integer keys, integer values:
+    counts, sums), ascending by value with ties by key; None for others."""
+    order = _int_order(info, kind, entries)
+    if order is None:
+        return None
+    keys, values = order
+    return list(zip(keys, map(values.__getitem__, keys)))
 
+
+def _int_order(info: MapInfo, kind: Optional[str], entries: Sequence[Entry]) -> Optional[tuple[list, dict]]:
+    """(keys in print order, {key: value}) for a map of integer keys and
+    integer values, which sorts only the keys, with no tuple compared; None
+    for other maps."""
+    if info.scalar or not isinstance(info.key, T.Int) or kind in ("hist", "lhist", "avg", "stats"):
+        return None
+    if kind not in ("count", "sum") and not isinstance(info.value, T.Int):
+        return None
+    values = entries.as_dict() if isinstance(entries, IntEntries) else dict(entries)
+    if len(values) != len(entries):  # a key twice (never from a BPF map): the general path keeps both
+        return None
+    keys = _sorted_ints(values)
+    keys.sort(key=values.__getitem__)  # stable: ties stay in key order
+    return keys, values
+
+
+def _sorted_ints(unique: dict) -> list[int]:
+    """The dict's integer keys in ascending order. Keys from a compact
+    range (sizes, pids, ports...) are found by walking the range, in C,
+    which is several times faster than sorting them."""
+    count = len(unique)
+    if count >= 64:
+        low, high = min(unique), max(unique)
+        if high - low < 2 * count:
+            return list(filter(unique.__contains__, range(low, high + 1)))
+    return sorted(unique)
 
 
 def _sort_by_key(key_type: T.Type, ordered: list[Entry], style: Style) -> None:
@@ -225,10 +264,10 @@ def map_text(
         if not style.print_empty_maps:
             return ""
         return "\n\n" if stats_like and style.blank_line_after_stats_maps else "\n"
-    ordered = ordered_entries(info, entries, style, top)
-    fast = _fast_lines(info, ordered, printer, div)
+    fast = _fast_text(info, entries, printer, top, div)
     if fast is not None:
-        return "\n".join(fast) + "\n"
+        return fast
+    ordered = ordered_entries(info, entries, style, top)
     names = _entry_names(info, ordered, printer)
     if kind in ("hist", "lhist"):
         space = " " if style.hist_header_trailing_space else ""
@@ -249,18 +288,26 @@ def map_text(
     return text
 
 
-def _fast_lines(info: MapInfo, ordered: Sequence[Entry], printer: ValuePrinter, div: int) -> Optional[list[str]]:
-    """The lines of the commonest big map (integer keys, count or sum
-    values, no div), one f-string each; None for any other map."""
-    style, key = printer.style, info.key
-    if aggregation_kind(info) not in ("count", "sum") or div > 1 or not isinstance(key, T.Int):
+def _fast_text(info: MapInfo, entries: Sequence[Entry], printer: ValuePrinter, top: int, div: int) -> Optional[str]:
+    """The text of the commonest big map (integer keys, count or sum
+    values, no div): ordered as ordered_entries() does, then every line in
+    one %-formatting, which runs in C. None for any other map."""
+    style, key, kind = printer.style, info.key, aggregation_kind(info)
+    if kind not in ("count", "sum") or div > 1 or not isinstance(key, T.Int) or (key.enum and style.enum_names):
         return None
-    if key.enum and style.enum_names:
+    order = _int_order(info, kind, entries)
+    if order is None:
         return None
-    name = info.name
-    if not key.signed and style.int_keys_as_int64:
-        return [f"{name}[{k - (1 << 64) if k >> 63 else k}]: {v}" for k, v in ordered]
-    return [f"{name}[{k}]: {v}" for k, v in ordered]
+    keys, values = order
+    if top and len(keys) > top:
+        keys = keys[len(keys) - top:]
+    if not key.signed and style.int_keys_as_int64 and key.bits == 64 and max(keys) >> 63:
+        return None  # keys printed as negative numbers: the general path converts them
+    arguments = [0] * (2 * len(keys))
+    arguments[0::2] = keys
+    arguments[1::2] = list(map(values.__getitem__, keys))
+    line = info.name.replace("%", "%%") + "[%d]: %d\n"
+    return (line * len(keys)) % tuple(arguments)
 
 
 def _entry_names(info: MapInfo, ordered: Sequence[Entry], printer: ValuePrinter) -> list[str]:
