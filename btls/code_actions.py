@@ -3,7 +3,7 @@ as `quickfix` code actions.
 
 The analyser knows how to fix some of its own diagnostics (a `Fix` in
 compiler/diagnostics.py): a misspelt function, builtin, provider,
-tracepoint, field, variable, config key or map kind (`Change to 'printf'`,
+tracepoint, field, variable, map, config key or map kind (`Change to 'printf'`,
 one action per suggestion); a printf specification that does not fit its
 argument (`Change '%d' to '%s'`); a char pointer printed with `%s` (`Wrap in
 str()`); a variable assigned only in an inner block (`let $x;` before that

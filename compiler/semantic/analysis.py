@@ -30,6 +30,7 @@ from .attach_checks import check_probes
 from .checker import Checker, Options
 from .kprobe_tracepoints import kprobe_tracepoint_hints
 from .scopes import Symbol
+from .suggest import suggestions
 
 
 @dataclass
@@ -145,8 +146,10 @@ def _end_of_program(checker: Checker) -> None:
                     related=[Related(symbol.declaration, f"{symbol.name} is declared here")],
                 )  # fmt: skip
         elif not symbol.written and symbol.uses:
+            written = [other.name for other in checker.symbols.maps.values() if other.written]
             for use in symbol.uses:
-                checker.report("undefined-map", f"Undefined map: {symbol.name}", use)
+                checker.report("undefined-map", f"Undefined map: {symbol.name}", use,
+                               **suggestions(symbol.name, written, use))  # fmt: skip
     for symbol in checker.symbols.variables.values():
         if symbol.declared and not symbol.assigned and symbol.origin is not None:
             checker.warn("unassigned", f"Variable {symbol.name} was never assigned to.", symbol.origin)

@@ -97,6 +97,10 @@ RENAMES = [
         "BEGIN { $count = 1; print($count); }\n", id="variable",
     ),
     pytest.param(
+        "BEGIN { @reads[pid] = count(); }\nEND { print(@raeds[1]); }\n", "undefined-map", ["Change to '@reads'"],
+        "BEGIN { @reads[pid] = count(); }\nEND { print(@reads[1]); }\n", id="map",
+    ),
+    pytest.param(
         "config = { max_strlenn = 64 }\nBEGIN { print(1); }\n", "config", ["Change to 'max_strlen'"],
         "config = { max_strlen = 64 }\nBEGIN { print(1); }\n", id="config-key",
     ),
