@@ -29,6 +29,7 @@ never starts anything.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import os
 import re
@@ -247,18 +248,32 @@ def _plain(diagnostic: lsp.Diagnostic) -> dict:
     return get_converter().unstructure(diagnostic)
 
 
+def run_root() -> str:
+    """Where the copies that run live: private to this user."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "btls", "run")
+
+
 def _write_copy(request: RunRequest, snapshot, text: str, prefix: list[str], label: str) -> RunSpec:
-    """The text to run, in a private temporary directory, under the
-    document's own base name (btc's messages then name the right file)."""
+    """The text to run, saved under the document's own base name (btc's
+    messages then name the right file) in a directory kept per document:
+    btc's object cache is keyed by the path too, so the same text run again
+    starts from the cache instead of compiling."""
     name = snapshot.name if snapshot.name != "stdin" else "untitled.bt"
-    directory = tempfile.mkdtemp(prefix="btls-run-")
+    digest = hashlib.sha256(request.uri.encode("utf-8")).hexdigest()[:16]
+    directory = os.path.join(run_root(), digest)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
     path = os.path.join(directory, name)
-    with open(path, "w", encoding="utf-8") as copy:
+    # Written aside and renamed: another server running the same document
+    # never sees half a file.
+    descriptor, staging = tempfile.mkstemp(dir=directory, prefix=".staging-")
+    with os.fdopen(descriptor, "w", encoding="utf-8") as copy:
         copy.write(text)
+    os.replace(staging, path)
     document = uri_to_path(request.uri)
     folder = os.path.dirname(document) if document else None
     return RunSpec(
-        uri=request.uri, name=name, path=path, directory=directory,
+        uri=request.uri, name=name, path=path,
         cwd=folder if folder and os.path.isdir(folder) else directory,
         prefix=prefix, arguments=request.args, label=label,
     )  # fmt: skip

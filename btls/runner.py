@@ -18,7 +18,6 @@ import asyncio
 import codecs
 import collections
 import os
-import shutil
 import signal
 import sys
 import time
@@ -45,8 +44,7 @@ class RunSpec:
 
     uri: str
     name: str  # the script's base name, for messages
-    path: str  # the temporary copy of the text that runs
-    directory: str  # the temporary directory holding it (removed at the end)
+    path: str  # the copy of the text that runs (run.py: a stable path per document)
     cwd: Optional[str]
     prefix: list[str]  # the privilege wrapper
     arguments: list[str] = field(default_factory=list)  # $1, $2, ...
@@ -82,7 +80,6 @@ class Run:
         await self._begin_progress()
         if self.stop_reason is not None:  # cancelled while the progress was being created
             self._end_progress("cancelled")
-            shutil.rmtree(spec.directory, ignore_errors=True)
             self.finished.set()
             return "btls: the run was cancelled before btc started"
         try:
@@ -94,7 +91,6 @@ class Run:
             )  # fmt: skip
         except OSError as failure:
             self._end_progress("not started")
-            shutil.rmtree(spec.directory, ignore_errors=True)
             self.finished.set()
             return f"btls: btc could not be started ({spec.argv()[0]}): {failure.strerror or failure}"
         title = f"[btls] run {self.id}: btc {spec.name}{', ' + spec.label if spec.label else ''}\n"
@@ -151,7 +147,6 @@ class Run:
         finally:
             if self._escalation is not None:
                 self._escalation.cancel()
-            shutil.rmtree(self.spec.directory, ignore_errors=True)
             self.finished.set()
 
     async def _pump(self, reader: asyncio.StreamReader, stream: str) -> None:
