@@ -21,7 +21,6 @@ not local enough to be worth it, this falls back to a full parse.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Optional
 
 from ..diagnostics import Diagnostic, DiagnosticSink
@@ -218,15 +217,8 @@ def _shifted(node: ast.Node, delta: int) -> ast.Node:
     return node
 
 
-def _shift_span(span: Span, delta: int) -> Span:
-    return Span(span.start + delta, span.end + delta)
-
-
 def _shift_diagnostic(diagnostic: Diagnostic, delta: int) -> Diagnostic:
-    if not delta:
-        return diagnostic
-    related = tuple(dataclasses.replace(r, span=_shift_span(r.span, delta)) for r in diagnostic.related)
-    return dataclasses.replace(diagnostic, span=_shift_span(diagnostic.span, delta), related=related)
+    return diagnostic.shifted(delta)
 
 
 def _same_item(new_item: ast.Node, old_item: ast.Node, delta: int) -> bool:
