@@ -70,6 +70,8 @@ class Run:
         self._last_report = 0.0
         self._errors_tail: collections.deque[str] = collections.deque(maxlen=3)
         self._told_no_signal = False
+        self._stream_task: Optional[asyncio.Task] = None
+        self.ending = "ended"
 
     # ---------------------------------------------------------- starting
 
@@ -77,11 +79,6 @@ class Run:
         """Start the child and stream it in the background; the reason when
         it could not be started (nothing is left running then)."""
         self.spec = spec
-        await self._begin_progress()
-        if self.stop_reason is not None:  # cancelled while the progress was being created
-            self._end_progress("cancelled")
-            self.finished.set()
-            return "btls: the run was cancelled before btc started"
         try:
             self.process = await asyncio.create_subprocess_exec(
                 *spec.argv(),
@@ -90,12 +87,14 @@ class Run:
                 preexec_fn=None if spec.prefix else _die_with_server,
             )  # fmt: skip
         except OSError as failure:
-            self._end_progress("not started")
             self.finished.set()
             return f"btls: btc could not be started ({spec.argv()[0]}): {failure.strerror or failure}"
         title = f"[btls] run {self.id}: btc {spec.name}{', ' + spec.label if spec.label else ''}\n"
         self.send(title, "status")
-        asyncio.get_running_loop().create_task(self._stream())
+        self._stream_task = asyncio.get_running_loop().create_task(self._stream())
+        # The progress after the start: its round trip to the client is not
+        # on the way to btc's first output.
+        await self._begin_progress()
         return None
 
     async def _begin_progress(self) -> None:
@@ -108,7 +107,10 @@ class Run:
         except Exception:  # noqa: BLE001 - a client may refuse; the run goes on without progress
             return
         self.token = token
-        progress.begin(token, lsp.WorkDoneProgressBegin(title=f"btc {self.spec.name}", message="starting", cancellable=True))
+        progress.begin(token, lsp.WorkDoneProgressBegin(title=f"btc {self.spec.name}", message="running", cancellable=True))
+        if self.finished.is_set():  # it ended while the client created the progress
+            self._end_progress(self.ending)
+            return
         loop = asyncio.get_running_loop()
         # The client's window/workDoneProgress/cancel cancels this future.
         progress.tokens[token].add_done_callback(lambda _: loop.call_soon_threadsafe(self.stop, "cancelled"))
@@ -233,6 +235,7 @@ class Run:
                                                    f"{STOP_GRACE + KILL_GRACE:.0f} s)" if self.killed else "")
         else:
             ending = f"exit status {status}"
+        self.ending = ending
         self.send(
             f"[btls] run {self.id} ended: {ending}\n", "status",
             exitCode=status if status >= 0 else None, signal=signal_name,
