@@ -210,7 +210,9 @@ class Runs:
             self.active = None
 
     def refuse(self, reason: str, message: str, **extra) -> dict:
-        self.server.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=message))
+        # btc failing to start is an error; the other refusals are the rules working.
+        kind = lsp.MessageType.Error if reason == "not-started" else lsp.MessageType.Warning
+        self.server.window_show_message(lsp.ShowMessageParams(type=kind, message=message))
         return {"started": False, "reason": reason, "message": message, **extra}
 
     # ---------------------------------------------------------- btls.stop
