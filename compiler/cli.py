@@ -8,6 +8,7 @@
     btc --check -e 'PROGRAM'     the same for a program given inline
     btc --emit ast FILE          print the syntax tree
     btc --emit types FILE        print every map and variable with its type
+    btc --fmt [-i|--check] FILE...  print the files formatted (-i: rewrite them; --check: list changes)
     btc -l [PATTERN]             list probes, like bpftrace -l (-lv: with args)
 
 Diagnostics go to stderr in bpftrace's format; the exit status is 1 when any
@@ -76,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-e", dest="program", metavar="PROGRAM", help="the program text")
     parser.add_argument("--check", action="store_true", help="check the program(s) and exit")
+    parser.add_argument("--fmt", action="store_true",
+                        help="print the program(s) formatted; with --check, list those that would change")
+    parser.add_argument("-i", dest="in_place", action="store_true", help="with --fmt: rewrite the files")
     parser.add_argument(
         "--emit", choices=["ast", "types", "llvm", "obj"], metavar="WHAT",
         help="print an intermediate form: ast (the syntax tree), types, llvm (IR) or obj (the BPF object)",
@@ -113,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.program is None and not args.files:
         print("btc: no program given (a FILE or -e 'PROGRAM')", file=sys.stderr)
         return EXIT_USAGE
+    if args.fmt:
+        from .cli_fmt import run_fmt
+
+        return run_fmt(args)
     if not args.check and args.emit not in ("ast", "types"):
         return run(args)
 
