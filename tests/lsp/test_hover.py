@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 import pytest_lsp
-from conftest import INIT_OPTIONS, TESTS, server_config
+from conftest import server_config, start_session
 from helpers import doc_id, open_document, position_of, text_of_range
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient, client_capabilities
@@ -274,14 +274,7 @@ def plaintext_capabilities() -> lsp.ClientCapabilities:
 
 @pytest_lsp.fixture(scope="module", config=server_config())
 async def plain_client(lsp_client: LanguageClient):
-    lsp_client.profile = "plaintext"
-    lsp_client.initialize_result = await lsp_client.initialize_session(
-        lsp.InitializeParams(
-            capabilities=plaintext_capabilities(),
-            initialization_options=INIT_OPTIONS,
-            root_uri=(TESTS / "corpus").as_uri(),
-        )
-    )
+    await start_session(lsp_client, "plaintext", capabilities=plaintext_capabilities())
     yield
     await lsp_client.shutdown_session()
 
