@@ -11,6 +11,7 @@ diff before committing it.
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 from collections import Counter
@@ -19,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from compiler.format import format_edits, format_program, format_text
+from compiler.format.lexer import tokenize
+from compiler.format.roles import opaque_pieces
 from compiler.format.shape import program_shape
 from compiler.syntax import parse
 
@@ -31,7 +34,8 @@ def _scripts() -> list[Path]:
     found += sorted((TESTS / "cases" / "semantic" / "ok").glob("*.bt"))
     found += sorted((TESTS / "cases" / "syntax" / "ok").glob("*.bt"))
     found += CASES
-    found += sorted(Path("/usr/sbin").glob("*.bt"))  # Debian's bpftrace package installs its tools there
+    # Debian's bpftrace package installs bpftrace's tools there.
+    found += sorted(Path("/usr/sbin").glob("*.bt"))
     tools = os.environ.get("BPFTRACE_TOOLS_DIR")
     if tools:
         found += sorted(Path(tools).glob("*.bt")) + sorted(Path(tools).glob("old/*.bt"))
@@ -62,7 +66,8 @@ def test_golden_case(path: Path) -> None:
 
 
 def test_there_are_golden_cases() -> None:
-    assert {p.stem for p in CASES} >= {"probes", "control", "expressions", "comments", "preamble", "layout"}
+    names = {"probes", "control", "expressions", "comments", "preamble", "layout"}
+    assert {p.stem for p in CASES} >= names
 
 
 # ------------------------------------------------------- every script we have
@@ -82,6 +87,67 @@ def test_scripts_checked() -> None:
     assert len(SCRIPTS) >= 250
     if Path("/usr/sbin/opensnoop.bt").exists():
         assert sum(p.parent == Path("/usr/sbin") for p in SCRIPTS) >= 30
+
+
+def _regap(text: str, seed: int, new_gap) -> str | None:
+    """`text` with the blanks before some tokens replaced by new_gap(rng,
+    old_gap); None when the result no longer parses cleanly."""
+    rng = random.Random(seed)
+    parsed = parse(text)
+    lark_text = parsed.source.lark_text
+    pieces, previous = [], 0
+    for tok in tokenize(lark_text, opaque_pieces(parsed.program, lark_text)):
+        pieces += [new_gap(rng, lark_text[previous : tok.start], previous == 0), tok.text]
+        previous = tok.end
+    pieces.append(lark_text[previous:])
+    mutated = "".join(pieces).encode("latin-1").decode("utf-8")
+    again = parse(mutated)
+    if any(d.is_error for d in again.diagnostics):
+        return None
+    if program_shape(again.program) != program_shape(parsed.program):
+        return None
+    return mutated
+
+
+CORPUS = sorted((TESTS / "corpus").rglob("*.bt")) + CASES
+COMMENTS = ["/* c */", " /* c */ ", "\n/* c\n */\n", " // c\n", "\n// c\n\n"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_comments_anywhere_are_kept(seed: int) -> None:
+    # A comment between any two tokens: inside expressions, casts, headers...
+    def comment(rng, gap, first):
+        return gap + rng.choice(COMMENTS) if rng.random() < 0.3 else gap
+
+    checked = 0
+    for path in CORPUS:
+        text = _regap(path.read_text(), seed, comment)
+        if text is None:  # a comment where the language allows none (inside a cast's type)
+            continue
+        once = formatted(text)
+        assert comments(once) == comments(text), path
+        assert formatted(once) == once, path
+        checked += 1
+    assert checked >= len(CORPUS) // 2
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_spacing_within_a_line_does_not_matter(seed: int) -> None:
+    # One canonical layout: changing the blanks inside lines changes nothing.
+    def respace(rng, gap, first):
+        if first or "\n" in gap:
+            return gap
+        return rng.choice(["", " ", "  ", "\t"]) if gap else rng.choice(["", " "])
+
+    checked = 0
+    for path in CORPUS:
+        text = path.read_text()
+        mutated = _regap(text, seed, respace)
+        if mutated is None:  # two tokens ran together
+            continue
+        assert format_text(mutated) == format_text(text), path
+        checked += 1
+    assert checked >= len(CORPUS) // 2
 
 
 # ------------------------------------------------------------------- rules
@@ -125,10 +191,8 @@ def test_empty_statements_are_dropped_but_not_after_a_block() -> None:
 
 
 def test_blank_lines_between_items() -> None:
-    text = "#include <a.h>\n#include <b.h>\nlet @a = hash(1);\nlet @b = hash(2);\nBEGIN {}\nEND {}\n"
-    assert formatted(text) == (
-        "#include <a.h>\n#include <b.h>\nlet @a = hash(1);\nlet @b = hash(2);\n\nBEGIN\n{}\n\nEND\n{}\n"
-    )
+    head = "#include <a.h>\n#include <b.h>\nlet @a = hash(1);\nlet @b = hash(2);\n"
+    assert formatted(head + "BEGIN {}\nEND {}\n") == head + "\nBEGIN\n{}\n\nEND\n{}\n"
 
 
 def test_a_comment_above_an_item_stays_with_it() -> None:
@@ -176,7 +240,8 @@ def test_a_range_formats_only_inside_it() -> None:
 
 def btc(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "compiler", *args], capture_output=True, text=True, cwd=cwd, timeout=60,
+        [sys.executable, "-m", "compiler", *args],
+        capture_output=True, text=True, cwd=cwd, timeout=60,
         env={**os.environ, "PYTHONPATH": str(TESTS.parent)},
     )  # fmt: skip
 

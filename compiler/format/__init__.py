@@ -9,6 +9,11 @@ Pure frontend: no I/O, no editor types. `btc --fmt` (compiler/cli_fmt.py)
 and the language server (btls/formatting.py) are the callers.
 """
 
-from .formatter import Edit, FormatError, Formatted, format_edits, format_program, format_text, merge_edits
+from .formatter import (
+    Edit, FormatError, Formatted, format_edits, format_program, format_text, merge_edits,
+)  # fmt: skip
 
-__all__ = ["Edit", "FormatError", "Formatted", "format_edits", "format_program", "format_text", "merge_edits"]
+__all__ = [
+    "Edit", "FormatError", "Formatted",
+    "format_edits", "format_program", "format_text", "merge_edits",
+]  # fmt: skip

@@ -58,7 +58,9 @@ def format_text(text: str) -> str:
     return result.text if result is not None else text
 
 
-def format_program(text: str, parsed: Optional[ParseResult] = None, strict: bool = False) -> Optional[Formatted]:
+def format_program(
+    text: str, parsed: Optional[ParseResult] = None, strict: bool = False
+) -> Optional[Formatted]:
     """The formatted program and the edits that make it, or None when the
     program has syntax errors. `parsed` is parse(text) when the caller
     has it. A result that fails the check is None as well, or raises

@@ -34,8 +34,8 @@ from __future__ import annotations
 
 from .lexer import LINE_COMMENT, LINE_OPAQUE, OPAQUE, Token, fuses
 from .roles import (
-    BIG_ITEMS, BLOCK_OPEN, BODY_OPEN, CALL_PAREN, CAST_CLOSE, CLOSE, DECL_COLON, FIELD_EQ, ITEM_START,
-    POSTFIX, PRED_CLOSE, PRED_OPEN, PREFIX, SEMI, SHORT_COLON, TYPE_STAR, Roles,
+    BIG_ITEMS, BLOCK_OPEN, BODY_OPEN, CALL_PAREN, CAST_CLOSE, CLOSE, DECL_COLON, FIELD_EQ,
+    ITEM_START, POSTFIX, PRED_CLOSE, PRED_OPEN, PREFIX, SEMI, SHORT_COLON, TYPE_STAR, Roles,
 )  # fmt: skip
 
 INDENT = "  "
@@ -46,7 +46,9 @@ _OPENERS = frozenset({BODY_OPEN, BLOCK_OPEN})
 _TIGHT_AFTER_TEXT = frozenset({"(", "[", ".", "->", ".."})
 _TIGHT_BEFORE_TEXT = frozenset({")", "]", ",", ";", ".", "->", "..", "["})
 _TIGHT_AFTER_ROLE = frozenset({PREFIX, CAST_CLOSE, PRED_OPEN, FIELD_EQ})
-_TIGHT_BEFORE_ROLE = frozenset({POSTFIX, CALL_PAREN, DECL_COLON, PRED_CLOSE, SHORT_COLON, TYPE_STAR, FIELD_EQ})
+_TIGHT_BEFORE_ROLE = frozenset(
+    {POSTFIX, CALL_PAREN, DECL_COLON, PRED_CLOSE, SHORT_COLON, TYPE_STAR, FIELD_EQ}
+)
 
 
 def layout(text: str, tokens: list[Token], roles: Roles) -> list[str | None]:

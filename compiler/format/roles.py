@@ -201,7 +201,8 @@ def _incdec(node, mine, tokens, roles, at):
 
 def _cast(node, mine, tokens, roles, at):
     type_end = node.type.span.end
-    _set(roles, next((i for i in mine if tokens[i].text == ")" and tokens[i].start >= type_end), None), CAST_CLOSE)
+    closer = next((i for i in mine if tokens[i].text == ")" and tokens[i].start >= type_end), None)
+    _set(roles, closer, CAST_CLOSE)
 
 
 def _pointer(node, mine, tokens, roles, at):

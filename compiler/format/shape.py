@@ -26,7 +26,11 @@ def program_shape(program: ast.Program):
     (the kernel ignores them too)."""
     parts = list(shape(program))
     if program.shebang is not None:
-        fields = [f.name for f in dataclasses.fields(program) if f.name != "span" and f.metadata.get("walk", True)]
+        fields = [
+            f.name
+            for f in dataclasses.fields(program)
+            if f.name != "span" and f.metadata.get("walk", True)
+        ]
         parts[1 + fields.index("shebang")] = program.shebang.rstrip()
     return tuple(parts)
 

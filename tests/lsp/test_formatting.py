@@ -13,7 +13,8 @@ from compiler.source import UTF8, UTF16, SourceText
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-OPTIONS = lsp.FormattingOptions(tab_size=8, insert_spaces=False)  # one style: these are not consulted
+# One style: the client's options are not consulted.
+OPTIONS = lsp.FormattingOptions(tab_size=8, insert_spaces=False)
 
 MESSY = """\
 // Count reads and writes.
@@ -62,8 +63,12 @@ async def format_lines(client, text: str, first: int, last: int) -> list[lsp.Tex
     """Range formatting of lines first..last (0-based, inclusive), selected
     as an editor selects whole lines: up to the start of the next line."""
     uri = open_document(client, text)
-    selection = lsp.Range(start=lsp.Position(line=first, character=0), end=lsp.Position(line=last + 1, character=0))
-    params = lsp.DocumentRangeFormattingParams(text_document=doc_id(uri), range=selection, options=OPTIONS)
+    selection = lsp.Range(
+        start=lsp.Position(line=first, character=0), end=lsp.Position(line=last + 1, character=0)
+    )
+    params = lsp.DocumentRangeFormattingParams(
+        text_document=doc_id(uri), range=selection, options=OPTIONS
+    )
     return await client.text_document_range_formatting_async(params)
 
 
@@ -92,7 +97,9 @@ async def test_only_changed_lines_are_edited(client) -> None:
     text = "BEGIN\n{\n  $a = 1;\n  $b  =  2;\n  $c = 3;\n    $d = 4;\n}\n"
     edits = await format_document(client, text)
     assert touched_lines(edits) == {3, 5}
-    assert [(e.range.start.line, e.range.start.character, e.range.end.character, e.new_text) for e in edits] == [
+    found = [(e.range.start.line, e.range.start.character, e.range.end.character, e.new_text)
+             for e in edits]  # fmt: skip
+    assert found == [
         (3, 5, 9, "= "),  # `$b  =  2` -> `$b = 2`
         (5, 2, 4, ""),  # four spaces of indentation -> two
     ]
@@ -109,7 +116,10 @@ async def test_edit_positions_follow_the_encoding(client) -> None:
     text = "BEGIN\n{\n" + before + '  1);\n}\n'
     edits = await format_document(client, text)
     assert apply(client, text, edits) == format_text(text)
-    column = len(before.encode()) if _encoding(client) == UTF8 else len(before.encode("utf-16-le")) // 2
+    if _encoding(client) == UTF8:
+        column = len(before.encode())
+    else:
+        column = len(before.encode("utf-16-le")) // 2
     position = lambda p: (p.line, p.character)  # noqa: E731
     assert [(position(e.range.start), position(e.range.end), e.new_text) for e in edits] == [
         ((2, column), (2, column + 2), ""),  # two of the three blanks before `1` go
