@@ -10,8 +10,6 @@ none shows a traceback.
 from __future__ import annotations
 
 import os
-import shlex
-import shutil
 import sys
 
 from . import objcache
@@ -141,6 +139,9 @@ def _write_output(args, data: bytes) -> int:
 def _child(args):
     if not args.command:
         return None
+    import shlex  # here, not at the top: with shutil they cost every run a few ms
+    import shutil
+
     from .runtime.session import Child
 
     argv = shlex.split(args.command)

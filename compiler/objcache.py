@@ -11,12 +11,20 @@ nothing heavy: the CLI asks it before it loads the frontend.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import Optional
 
 # Plain os.path rather than pathlib, and tempfile/shutil only when storing:
 # this module is on the path of every cached run, where imports dominate.
+# For the same reason SHA-256 comes from CPython's own module when there is
+# one: hashlib loads OpenSSL's libcrypto first (2-3 ms).
+try:
+    from _sha256 import sha256  # CPython 3.11
+except ImportError:  # pragma: no cover - other versions
+    try:
+        from _sha2 import sha256  # CPython 3.12+
+    except ImportError:
+        from hashlib import sha256
 
 KEEP_ENTRIES = 64  # the most recently used entries survive a clean-up
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
@@ -28,7 +36,7 @@ def cache_root() -> str:
 
 
 def cache_key(source: str, arguments: list[str], flags: dict) -> str:
-    digest = hashlib.sha256()
+    digest = sha256()
     for part in (source, "\0".join(arguments), repr(sorted(flags.items())), _kernel_identity(), _btc_identity()):
         digest.update(part.encode("utf-8", "surrogateescape"))
         digest.update(b"\1")
@@ -105,7 +113,7 @@ def _kernel_identity() -> str:
 def _btc_identity() -> str:
     """Which btc made the object: the size and time of every module of the
     compiler (a few hundred stat calls; reading them would cost more)."""
-    digest = hashlib.sha256()
+    digest = sha256()
     for directory, _dirs, files in sorted(os.walk(_PACKAGE)):
         for name in sorted(files):
             if name.endswith((".py", ".lark")):
