@@ -97,6 +97,10 @@ describe("the real btls server, as the extension starts it", function () {
     assert.deepEqual(launch, { command: python, args: ["-m", "btls"] });
     server = childProcess.spawn(launch.command, launch.args, { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
     server.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    await new Promise<void>((resolve, reject) => {
+      server!.once("spawn", resolve);
+      server!.once("error", (failure) => reject(new Error(`${launch.command} ${launch.args.join(" ")} did not start: ${failure}`)));
+    });
     connection = createProtocolConnection(new StreamMessageReader(server.stdout!), new StreamMessageWriter(server.stdin!));
     connection.onNotification("textDocument/publishDiagnostics", (params: PublishDiagnosticsParams) => {
       diagnostics.set(params.uri, params.diagnostics);
