@@ -47,6 +47,7 @@ function configurationSection(values: Record<string, unknown>): Record<string, u
 }
 
 const TICK = 'interval:ms:100 { printf("tick\\n"); exit(); }\n';
+const FOREVER = 'interval:ms:50 { @ticks = count(); printf("tick\\n"); }\n';
 const BROKEN = "BEGIN { $x = ; printf(\"%d\\n\", $x); }\nkprobe:vfs_read { @reads[comm] = cuont(); }\n";
 
 describe("the real btls server, as the extension starts it", function () {
@@ -190,6 +191,16 @@ describe("the real btls server, as the extension starts it", function () {
     assert.ok(Array.isArray(result.diagnostics) && result.diagnostics.length > 0);
   });
 
+  it("formats a document (what Format runs: editor.action.formatDocument)", async () => {
+    assert.ok(initialized.capabilities.documentFormattingProvider, "no documentFormattingProvider");
+    const uri = open("messy.bt", "BEGIN{printf(\"hi\\n\");   exit();}\n");
+    const edits: Array<{ newText: string }> | null = await connection.sendRequest("textDocument/formatting", {
+      textDocument: { uri },
+      options: { tabSize: 4, insertSpaces: true },
+    });
+    assert.ok(edits && edits.length > 0, `edits: ${JSON.stringify(edits)}`);
+  });
+
   it("runs a script and streams its output as btls/output", async function () {
     if (typeof process.getuid === "function" && process.getuid() !== 0) {
       console.log("      skipped: running a BPF program needs root (this test runs as root in CI)");
@@ -207,5 +218,26 @@ describe("the real btls server, as the extension starts it", function () {
     assert.equal(mine[0].uri, uri);
     assert.match(stdout, /^tick$/m, `output: ${JSON.stringify(mine)}`);
     assert.equal(end.exitCode, 0, `output: ${JSON.stringify(mine)}`);
+  });
+
+  it("stops a run with btls.stop: the maps print, then the closing line", async function () {
+    if (typeof process.getuid === "function" && process.getuid() !== 0) {
+      console.log("      skipped: running a BPF program needs root (this test runs as root in CI)");
+      this.skip();
+    }
+    const uri = open("forever.bt", FOREVER);
+    const result: any = await connection.sendRequest("workspace/executeCommand", { command: ServerCommands.run, arguments: [{ uri }] });
+    assert.equal(result.started, true, `btls.run answered ${JSON.stringify(result)}; messages: ${shown.join(" | ")}`);
+    const mine = () => outputs.filter((item) => item.runId === result.runId);
+    await until("the first tick", () => (mine().some((item) => item.stream === "stdout" && /tick/.test(item.text)) ? true : undefined));
+    const stopped: any = await connection.sendRequest("workspace/executeCommand", {
+      command: ServerCommands.stop,
+      arguments: [{ runId: result.runId }],
+    });
+    assert.deepEqual(stopped, { stopped: true, runId: result.runId });
+    const end = await until("the end of the stopped run", () => mine().find(isRunEnd));
+    const stdout = mine().filter((item) => item.stream === "stdout").map((item) => item.text).join("");
+    assert.match(stdout, /@ticks: \d+/, `output: ${JSON.stringify(mine())}`);
+    assert.ok(end.exitCode === 0 || end.signal === "SIGINT", `ended: ${JSON.stringify(end)}`);
   });
 });
