@@ -119,6 +119,15 @@ export class BtlsExtension implements vscode.Disposable {
     ];
     try {
       await client.start();
+      // The Verify code lens names btls.verify; a server without it would
+      // leave the lens pointing at a command VS Code does not know.
+      if (!this.serverHas(ServerCommands.verify)) {
+        this.clientDisposables.push(
+          vscode.commands.registerCommand(ServerCommands.verify, (argument?: { uri?: string }) =>
+            this.verify(typeof argument?.uri === "string" ? vscode.Uri.parse(argument.uri) : undefined),
+          ),
+        );
+      }
     } catch (failure) {
       void vscode.window.showErrorMessage(
         `bpftrace: the btls language server did not start (${launch.command} ${launch.args.join(" ")}): ${String(failure)}. ` +

@@ -94,6 +94,7 @@ describe("activation", () => {
   });
 
   it("registers every contributed command, none with a server command's id", async () => {
+    LanguageClient.serverCommands = ["btls.run", "btls.stop", "btls.verify"];
     await start();
     const contributed = (manifest.contributes.commands as Array<{ command: string }>).map((item) => item.command).sort();
     assert.deepEqual([...vscode.state.commands.keys()].sort(), contributed);
@@ -285,6 +286,22 @@ describe("verify, format and Show AST", () => {
     await vscode.commands.executeCommand(Commands.verify);
     assert.equal(executed(ServerCommands.verify).length, 0);
     assert.match(vscode.state.messages[0].text, /does not offer btls\.verify/);
+  });
+
+  it("a Verify lens on a server without btls.verify says so instead of 'command not found'", async () => {
+    await start();
+    openEditor();
+    assert.ok(vscode.state.commands.has(ServerCommands.verify));
+    await vscode.commands.executeCommand(ServerCommands.verify, { uri: URI });
+    assert.match(vscode.state.messages[0].text, /does not offer btls\.verify/);
+    await vscode.commands.executeCommand(Commands.restartServer);
+    assert.equal([...vscode.state.commands.keys()].filter((id) => id === ServerCommands.verify).length, 1);
+  });
+
+  it("leaves btls.verify to the language client when the server has it", async () => {
+    LanguageClient.serverCommands = ["btls.run", "btls.stop", "btls.verify"];
+    await start();
+    assert.ok(!vscode.state.commands.has(ServerCommands.verify));
   });
 
   it("Format formats the document with the server's formatter", async () => {
