@@ -76,7 +76,12 @@ class BtlsServer(LanguageServer):
         """Merge client options; True when kernel facts changed (documents
         must then be analysed again)."""
         self.settings = self.settings.updated(options)
-        return self.facts.use(self.settings.kernel_facts)
+        facts = self.settings.kernel_facts
+        if not self.settings.trusted and facts not in ("live", "none"):
+            # `module:function` imports code named by the workspace: never
+            # for a workspace the user has not trusted.
+            facts = "live"
+        return self.facts.use(facts)
 
     # ----------------------------------------------------- client features
 

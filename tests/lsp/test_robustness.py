@@ -189,3 +189,14 @@ def _requests(document, position):
         ("textDocument/selectionRange", {**whole, "positions": [at["position"]]}),
         ("textDocument/documentLink", whole),
     ]
+
+
+def test_untrusted_settings_cannot_import_modules() -> None:
+    from btls.server import BtlsServer
+
+    server = BtlsServer()
+    server.apply_settings({"btls": {"trusted": False, "kernelFacts": "fixtures.kernel:fixture_facts"}})
+    assert server.facts.setting == "live"
+    trusted = BtlsServer()
+    trusted.apply_settings({"btls": {"kernelFacts": "fixtures.kernel:fixture_facts"}})
+    assert trusted.facts.setting == "fixtures.kernel:fixture_facts"
