@@ -45,8 +45,11 @@ def percentile(samples: list[float], share: float) -> float:
 
 
 def tool_files(directory: str | None) -> list[Path]:
-    patterns = [f"{directory}/*.bt"] if directory else ["/usr/share/bpftrace/tools/*.bt", "/usr/sbin/*.bt"]
-    for pattern in patterns:
+    """The tools in `directory` (and its old/, as bpftrace's tools/ has:
+    45 in all), else those the bpftrace package installs."""
+    if directory:
+        return sorted(Path(p) for p in glob.glob(f"{directory}/*.bt") + glob.glob(f"{directory}/old/*.bt"))
+    for pattern in ["/usr/share/bpftrace/tools/*.bt", "/usr/sbin/*.bt"]:
         found = sorted(Path(p) for p in glob.glob(pattern))
         if found:
             return found
