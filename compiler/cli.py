@@ -3,7 +3,7 @@
     btc FILE [ARGS...]           compile FILE and run it (cli_run.py)
     btc -e 'PROGRAM' [ARGS...]   the same for a program given inline
     btc --emit llvm|obj FILE     print (or -o write) the LLVM IR or BPF object
-    btc --verify FILE            load into the kernel, without attaching
+    btc --verify FILE            load into the kernel, without attaching (cli_verify.py)
     btc --check FILE...          parse (and analyse) the files, print problems
     btc --check -e 'PROGRAM'     the same for a program given inline
     btc --emit ast FILE          print the syntax tree
@@ -112,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     parser.add_argument("--verify", action="store_true",
                         help="load the program into the kernel (the verifier checks it) without attaching it")
+    parser.add_argument("--diagnostics-format", choices=["text", "json"], default="text", metavar="FORMAT",
+                        help="with --verify: text (the default) or json (one object on stdout, for editors)")
     parser.add_argument("-c", dest="command", metavar="CMD", help="run CMD, trace it, and stop when it ends")
     parser.add_argument("-p", dest="pid", type=int, metavar="PID", help="stop when process PID ends")
     parser.add_argument("-o", dest="output", metavar="FILE", help="write the output to FILE")

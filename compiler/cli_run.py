@@ -1,5 +1,5 @@
 """`btc FILE` and `btc -e PROGRAM`: compile a program and run it, as
-bpftrace does; also `--emit llvm|obj` and `--verify`.
+bpftrace does; also `--emit llvm|obj`, and `--verify` (cli_verify.py).
 
 Every failure a user can meet (a bad script, a construct the backend does
 not lower, a probe the kernel refuses, no privileges, a missing libbpf, a
@@ -20,6 +20,10 @@ EXIT_OK, EXIT_ERROR = 0, 1
 def run_program(item, args, positional: list[str]) -> int:
     """Compile `item` (an Input) and run it, or emit/verify it. A program
     compiled before (objcache.py) runs without the frontend or LLVM."""
+    if args.verify:
+        from .cli_verify import verify
+
+        return verify(item, args, positional)
     cacheable = not (args.command or args.emit or args.verify or os.environ.get("BTC_NO_CACHE"))
     key = ""
     if cacheable:
@@ -71,8 +75,6 @@ def run_program(item, args, positional: list[str]) -> int:
         return _write_output(args, compiled.llvm_ir.encode())
     if args.emit == "obj":
         return _write_output(args, compiled.object)
-    if args.verify:
-        return _verify(compiled, item.name)
     return _run(compiled, args, child)
 
 
@@ -104,23 +106,6 @@ def _run(compiled, args, child) -> int:
     finally:
         if output is not None:
             output.close()
-
-
-def _verify(compiled, name: str) -> int:
-    """Load the program into the kernel (the verifier checks every probe)
-    without attaching it."""
-    from .runtime.errors import RuntimeFailure
-    from .runtime.loader import LoadedProgram
-
-    try:
-        with LoadedProgram(compiled):
-            pass
-    except RuntimeFailure as exc:
-        print(f"{name}: ERROR: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    probes = len(compiled.info.probes)
-    print(f"{name}: {probes} program{'s' * (probes != 1)} passed the kernel verifier", file=sys.stderr)
-    return EXIT_OK
 
 
 def _write_output(args, data: bytes) -> int:

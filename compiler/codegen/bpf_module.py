@@ -16,18 +16,20 @@ LLVM ends the process (exit or abort, no exception) on what the BPF
 backend cannot do: a stack over 512 bytes, an alloca outside the entry
 block, signed division, debug info it does not expect. So this module
 checks the IR before handing it over (`check_before_llvm`) and builds only
-the debug metadata shapes known to work (map_debuginfo.py). Every alloca
-must be in the function's entry block.
+the debug metadata shapes known to work (map_debuginfo.py for the maps,
+func_debuginfo.py for the functions and the source locations of their
+instructions). Every alloca must be in the function's entry block.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Optional
 
 from llvmlite import ir
 
 from .errors import CodegenError
-from .func_debuginfo import add_function_debug_info
+from .func_debuginfo import FunctionDebugInfo
 from .map_debuginfo import MapDebugInfo
 
 TRIPLE = "bpfel"
@@ -122,14 +124,17 @@ _SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 class BpfModule:
     """One BPF object: maps, programs, string constants, the license."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, source_name: Optional[str] = None, source: Optional[str] = None) -> None:
+        """`source_name` and `source` are the script's file name and text,
+        for the line info the verifier quotes (func_debuginfo.py)."""
         self.name = name
         self.ir = ir.Module(name=name)
         self.ir.triple = TRIPLE
         self.ir.data_layout = DATALAYOUT
-        self._debug = MapDebugInfo(self.ir, f"{name}.bt")
+        self._debug = MapDebugInfo(self.ir, source_name or f"{name}.bt", source)
+        self._functions = FunctionDebugInfo(self.ir, self._debug.file)
+        self._subprograms: dict[str, ir.DIValue] = {}
         self._strings: dict[bytes, ir.GlobalVariable] = {}
-        self._callbacks: list[ir.Function] = []
         self._unit = None  # the debug compile unit, once finished
         self._finished = False
         self._add_license("GPL")  # GPL-only helpers (probe_read, ...) need it
@@ -161,18 +166,20 @@ class BpfModule:
         variable.set_metadata("dbg", self._debug.map_variable(symbol, numbers, sizes))
         return variable
 
-    def add_program(self, symbol: str, section: str) -> ir.Function:
+    def add_program(self, symbol: str, section: str, line: int = 1) -> ir.Function:
         """`i64 symbol(ptr ctx)` in ELF section `section` (libbpf derives the
-        program type from it: "tracepoint/cat/event", "raw_tp", "perf_event", ...)."""
+        program type from it: "tracepoint/cat/event", "raw_tp", "perf_event", ...).
+        `line` is its probe's first source line."""
         self._check_symbol(symbol)
         function = ir.Function(self.ir, ir.FunctionType(I64, [PTR]), symbol)
         function.section = section
         # Without nounwind LLVM emits .eh_frame, which libbpf warns about.
         function.attributes.add("nounwind")
         function.args[0].name = "ctx"
+        self._subprograms[symbol] = self._functions.describe(function, line)
         return function
 
-    def add_callback(self, symbol: str, parameters: int = 4) -> ir.Function:
+    def add_callback(self, symbol: str, parameters: int = 4, line: int = 1) -> ir.Function:
         """A static `i64 symbol(ptr, ...)` to pass to a helper that calls
         back (bpf_for_each_map_elem: map, key, value, context)."""
         self._check_symbol(symbol)
@@ -180,8 +187,14 @@ class BpfModule:
         function.linkage = "internal"
         function.attributes.add("nounwind")
         function.attributes.add("noinline")
-        self._callbacks.append(function)
+        self._subprograms[symbol] = self._functions.describe(function, line, static=True)
         return function
+
+    def location(self, function: ir.Function, line: int, column: int) -> ir.DIValue:
+        """The `!dbg` for instructions of `function` made from source line
+        `line`, byte column `column` (both from 1): an IRBuilder attaches it
+        to what it builds while it is the builder's `debug_metadata`."""
+        return self._functions.location(self._subprograms[function.name], line, column)
 
     def string_constant(self, data: bytes) -> ir.GlobalVariable:
         """A private constant byte array in .rodata (libbpf makes .rodata an
@@ -219,14 +232,11 @@ class BpfModule:
         """The module as LLVM IR text. Completes the debug info, so no map
         can be added afterwards."""
         if not self._finished:
-            self._unit = self._debug.finish(producer="btls")
+            self._unit = self._debug.finish(producer="btls", needed=self._functions.has_functions)
             self._finished = True
         text = str(self.ir)
-        if self._callbacks and self._unit is not None:
-            # Then the kernel wants func_info for every function (func_debuginfo.py).
-            functions = [(f, f in self._callbacks) for f in self.ir.functions if f.blocks]
-            text = add_function_debug_info(text, functions, self._unit.get_reference(),
-                                           self._debug.file.get_reference())  # fmt: skip
+        if self._unit is not None and self._functions.has_functions:
+            text = self._functions.complete(text, self._unit.get_reference())
         return text
 
     def check_before_llvm(self) -> None:

@@ -28,7 +28,9 @@ def compile_program(analysis, facts, options: Optional[Options] = None, *, name:
     options = options or Options()
     analysis = _without_macros(analysis, facts, options)
     _apply_config(analysis.program, options)
-    unit = Unit(BpfModule(name), analysis, facts, options)
+    source = analysis.source
+    module = BpfModule(name, source_name=_base_name(source.name), source=source.text)
+    unit = Unit(module, analysis, facts, options)
     programs = plan_programs(analysis.program, facts)
     if not programs:
         raise CodegenError("the program has no probes to attach")
@@ -37,14 +39,14 @@ def compile_program(analysis, facts, options: Optional[Options] = None, *, name:
     probes = []
     for index, planned in enumerate(programs):
         symbol = f"btls_p{index}"
-        function = unit.module.add_program(symbol, planned.section)
+        line = source.lines.line_col(planned.probe.span.start)[0]
+        function = unit.module.add_program(symbol, planned.section, line)
         fn = FunctionContext(unit, function, index, planned.target)
         lowerer = Lowerer(fn)
         try:
             lowerer.probe(planned.probe)
         except CodegenError as exc:
             raise _located(exc, lowerer.node or planned.probe) from None
-        line = analysis.source.lines.line_col(planned.probe.span.start)[0]
         probes.append(ProbeInfo(planned.kind, symbol, planned.section, planned.name, planned.attach, line))
     info = ProgramInfo(
         probes=probes,
@@ -56,7 +58,12 @@ def compile_program(analysis, facts, options: Optional[Options] = None, *, name:
         stack_maps=unit.stack_map_names,
     )
     obj = run_isolated(unit.module.compile)
-    return CompiledProgram(obj, info, unit.module.ir_text())
+    return CompiledProgram(obj, info, unit.module.ir_text(), locations=unit.locations)
+
+
+def _base_name(name: str) -> str:
+    """The file name the object's line info gives (the verifier prints it)."""
+    return name.rsplit("/", 1)[-1] or "stdin"
 
 
 def _without_macros(analysis, facts, options: Options):

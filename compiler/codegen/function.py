@@ -75,6 +75,30 @@ class FunctionContext:
     def ctx(self) -> ir.Value:
         return self.function.args[0]
 
+    # --------------------------------------------------------- locations
+
+    def locate(self, node) -> Optional[ir.DIValue]:
+        """Makes what the body builder builds next come from `node` (its
+        source location, for the verifier; func_debuginfo.py); returns the
+        location it had, to give back with `restore`."""
+        previous = self.builder.debug_metadata
+        location = self.unit.location(self.function, node)
+        if location is not None:
+            self.builder.debug_metadata = location
+        return previous
+
+    def restore(self, location: Optional[ir.DIValue]) -> None:
+        self.builder.debug_metadata = location
+
+    def locate_all(self, node) -> None:
+        """Everything this function's builders make is from `node` until
+        something more precise says otherwise: the probe, or a loop for the
+        callback that holds its body. (The entry block's setup and the
+        variables' zeroing belong to no statement.)"""
+        location = self.unit.location(self.function, node)
+        for builder in (self.entry_builder, self.init_builder, self.builder):
+            builder.debug_metadata = location
+
     # ----------------------------------------------------------- memory
 
     def temp(self, size: int, align: int = 8) -> ir.Value:

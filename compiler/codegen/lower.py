@@ -44,6 +44,7 @@ class Lowerer(CallLowering, ExpressionLowering, LoopLowering, MemoryReads, Value
     # ------------------------------------------------------------- probe
 
     def probe(self, probe: ast.Probe) -> None:
+        self.fn.locate_all(_header(probe))
         if probe.predicate is not None:
             passes = self.truth(self.expr(probe.predicate))
             with self.builder.if_then(self.builder.not_(passes)):
@@ -65,7 +66,9 @@ class Lowerer(CallLowering, ExpressionLowering, LoopLowering, MemoryReads, Value
         method = getattr(self, "s_" + type(stmt).__name__, None)
         if method is None:
             raise Unsupported(f"{type(stmt).__name__} statements are not supported by the backend yet", stmt)
+        outer = self.fn.locate(stmt)
         method(stmt)
+        self.fn.restore(outer)
 
     # -------------------------------------------------------- statements
 
@@ -185,3 +188,17 @@ class Lowerer(CallLowering, ExpressionLowering, LoopLowering, MemoryReads, Value
         # block of its own so that the builder stays usable.
         self.builder.position_at_end(self.fn.new_block("after.jump"))
         self.builder.unreachable()
+
+
+class _Header:
+    """A probe's attach points as a node with a span (its location)."""
+
+    def __init__(self, span) -> None:
+        self.span = span
+
+
+def _header(probe: ast.Probe) -> _Header:
+    from ..source import Span
+
+    end = probe.attach_points[-1].span.end if probe.attach_points else probe.span.start
+    return _Header(Span(probe.span.start, max(end, probe.span.start)))

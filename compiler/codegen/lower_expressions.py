@@ -22,9 +22,13 @@ class ExpressionLowering:
         method = getattr(self, "x_" + type(node).__name__, None)
         if method is None:
             raise Unsupported(f"{type(node).__name__} expressions are not supported by the backend yet", node)
+        outer = self.fn.locate(node)
         if type(node).__name__ == "Call":
-            return method(node, statement=statement)
-        return method(node)
+            value = method(node, statement=statement)
+        else:
+            value = method(node)
+        self.fn.restore(outer)
+        return value
 
     # ---------------------------------------------------------- literals
 

@@ -34,8 +34,10 @@ class LoopLowering:
         for index, symbol in enumerate(shared):
             b.store(self.fn.variable_slot(symbol, symbol.type), byte_ptr(b, context, 8 * index))
 
-        callback = self.unit.module.add_callback(f"btls_p{self.fn.index}_loop{self.unit.next_callback()}")
+        line = self.unit.analysis.source.lines.line_col(stmt.span.start)[0]
+        callback = self.unit.module.add_callback(f"btls_p{self.fn.index}_loop{self.unit.next_callback()}", line=line)
         inner = FunctionContext(self.unit, callback, self.fn.index, self.fn.target)
+        inner.locate_all(stmt)
         inner.stack_budget = CALLBACK_STACK_BUDGET
         inner.scratch_used = self.fn.scratch_used  # its scratch comes after ours
         context_arg = callback.args[3]

@@ -28,6 +28,10 @@ exactly these shapes and nothing else:
 The variables are scoped to the file rather than the compile unit, so the
 compile unit, which lists them, can be built last (`finish()`): llvmlite.ir
 numbers metadata as it is created and cannot express a forward reference.
+
+The file may carry the program's text (`source:`): LLVM copies the lines
+that have instructions into BTF, and the verifier quotes them in its log
+(func_debuginfo.py).
 """
 
 from __future__ import annotations
@@ -42,9 +46,14 @@ _POINTER_BITS = 64
 class MapDebugInfo:
     """Builds the debug metadata of one module's maps."""
 
-    def __init__(self, module: ir.Module, file_name: str) -> None:
+    def __init__(self, module: ir.Module, file_name: str, source: Optional[str] = None) -> None:
         self._module = module
-        self._file = module.add_debug_info("DIFile", {"filename": file_name, "directory": "/"})
+        fields = {"filename": file_name, "directory": "/"}
+        if source is not None:
+            # UTF-8 text only: a lone surrogate (from an editor's JSON) would
+            # not encode. Replacing it keeps every line break, so lines match.
+            fields["source"] = source.encode("utf-8", "replace").decode("utf-8")
+        self._file = module.add_debug_info("DIFile", fields)
         self._int = self._basic_type("int", 32, "DW_ATE_signed")
         self._u8 = self._basic_type("u8", 8, "DW_ATE_unsigned")
         self._variables: list[ir.DIValue] = []
@@ -84,23 +93,25 @@ class MapDebugInfo:
         self._variables.append(expression)
         return expression
 
-    def finish(self, producer: str) -> Optional[ir.DIValue]:
+    def finish(self, producer: str, needed: bool = False) -> Optional[ir.DIValue]:
         """Adds the compile unit listing every map, and the module flag, and
-        returns the unit. Without any map there is no debug info at all
-        (none is needed)."""
-        if self._finished or not self._variables:
+        returns the unit. Without any map, and unless `needed` (functions
+        are described), there is no debug info at all (none is needed)."""
+        if self._finished or not (self._variables or needed):
             self._finished = True
             return None
         self._finished = True
-        unit = self._module.add_debug_info("DICompileUnit", {
+        fields = {
             "language": ir.DIToken("DW_LANG_C99"),
             "file": self._file,
             "producer": producer,
             "isOptimized": True,
             "runtimeVersion": 0,
             "emissionKind": ir.DIToken("FullDebug"),
-            "globals": self._variables,
-        }, is_distinct=True)  # fmt: skip
+        }
+        if self._variables:  # no empty list: only the shapes known to work
+            fields["globals"] = self._variables
+        unit = self._module.add_debug_info("DICompileUnit", fields, is_distinct=True)
         self._module.add_named_metadata("llvm.dbg.cu", unit)
         i32 = ir.IntType(32)
         # Behaviour 2 is "warning" on a mismatch; version 3 is what LLVM expects.

@@ -14,7 +14,9 @@ from ..runtime.program import (
     KSTACK_MAP, LOST_EVENTS_MAP, RINGBUF_MAP, STACK_FRAMES, START_TIME_MAP, USTACK_MAP, EventInfo, MapInfo,
 )  # fmt: skip
 from ..semantic import types as T
+from ..source import Span
 from .bpf_module import BpfModule
+from .func_debuginfo import MAX_COLUMN
 from .values import I8, I32, I64, PTR, i64
 
 # Room for about 400k printf records: a burst from a busy probe must fit
@@ -123,6 +125,11 @@ class Unit:
     _stack_maps: dict = field(default_factory=dict)
     _defines: Optional[dict] = None
     _callbacks: int = 0
+    # (line, column) of an instruction's location -> the source it stands
+    # for: of the nodes that start there, the one reaching furthest on
+    # that line (a statement rather than its first operand). The verifier's
+    # failing instruction is mapped back through it (cli_verify.py).
+    locations: dict[tuple[int, int], Span] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.ringbuf = self.module.add_map(RINGBUF_MAP, "ringbuf", 0, 0, RINGBUF_BYTES)
@@ -135,6 +142,23 @@ class Unit:
 
     def type_of(self, node) -> T.Type:
         return self.analysis.types.get(node, T.UNKNOWN)
+
+    def location(self, function: ir.Function, node) -> Optional[ir.DIValue]:
+        """The `!dbg` of `function`'s instructions made from `node` (its
+        first line and column), recorded in `locations`."""
+        span = getattr(node, "span", None)
+        if span is None:
+            return None
+        lines = self.analysis.source.lines
+        line, column = lines.line_col(span.start)
+        column = min(column, MAX_COLUMN)  # what BTF keeps: ten bits
+        # A node over several lines is its first (a loop is its header).
+        end = min(span.end, lines.line_span(line - 1).end)
+        shown = Span(span.start, max(end, span.start))
+        known = self.locations.get((line, column))
+        if known is None or shown.end > known.end:
+            self.locations[(line, column)] = shown
+        return self.module.location(function, line, column)
 
     def symbol_of(self, node):
         return self.analysis.references.get(node)

@@ -25,6 +25,7 @@ from typing import Optional
 
 from . import libbpf
 from .errors import ProbeRejected, RuntimeFailure
+from .lineinfo import failing_instruction, logged_line
 from .links import Links
 from .program import CompiledProgram, ProbeInfo
 
@@ -120,7 +121,16 @@ class LoadedProgram:
         log = self._verifier_log.value.decode(errors="replace")
         reason = verifier_reason(log)
         if reason:
-            return ProbeRejected(f"{where} was rejected by the BPF verifier: {reason}", probe, log, reason)
+            instruction = failing_instruction(log, reason)
+            logged = logged_line(log, instruction)
+            line = logged[0] if logged else None
+            # The line the log puts the failing instruction on (the object's
+            # line info: codegen/func_debuginfo.py), when it says more than
+            # the probe's.
+            at = f" (at line {line})" if line is not None and line != probe.line else ""
+            return ProbeRejected(
+                f"{where} was rejected by the BPF verifier: {reason}{at}", probe, log, reason, instruction, line,
+            )  # fmt: skip
         return ProbeRejected(f"{where} could not be loaded: {_reason(messages, code)}", probe, log)
 
     def _failed_probe(self, messages: list[str]) -> Optional[ProbeInfo]:
@@ -345,12 +355,13 @@ def _attach_failure(probe: ProbeInfo, error: libbpf.LibbpfError, messages: list[
 
 def verifier_reason(log: str) -> str:
     """The verifier's complaint: the last line of its log that is not a
-    statistic ("processed N insns ...") or the dump of an instruction."""
+    statistic ("processed N insns ..."), a state dump, a source line
+    annotation ("; x = 1; @ file.bt:3") or the dump of an instruction."""
     for line in reversed(log.strip().splitlines()):
         line = line.strip()
         if not line or line.startswith(("processed ", "verification time", "stack depth", "old state", "cur state")):
             continue
-        if re.match(r"\d+: \(", line):  # "12: (79) r1 = *(u64 *)(r0 +0)"
+        if re.match(r"\d+: \(", line) or re.match(r"; .* @ .*:\d+$", line):  # "12: (79) r1 = *(u64 *)(r0 +0)"
             continue
         return line
     return ""

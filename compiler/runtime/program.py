@@ -162,6 +162,10 @@ class CompiledProgram:
     object: bytes
     info: ProgramInfo
     llvm_ir: str = ""  # kept for `btc --emit llvm`; the runtime never reads it
+    # (line, column) of the object's line info -> the source Span it stands
+    # for (codegen's Unit.locations): how `btc --verify` places a rejection.
+    # Only in memory; a cached program has none.
+    locations: dict = field(default_factory=dict, repr=False)
 
 
 def _plain(value):
