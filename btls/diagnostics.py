@@ -4,17 +4,24 @@ the document's version; served on request to clients that pull them.
 A client that declares pull diagnostics gets no pushes (it would show every
 problem twice). A change cancels the pending analysis of the same document,
 and a result whose version is no longer current is dropped.
+
+Other features may add diagnostics to one version of a document
+(`set_extra`: the verifier's, btls/verify.py); they are served with the
+analysis's until the document changes, since a new version is a new
+snapshot.
 """
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 
 from lsprotocol import types as lsp
 
 from .guard import guarded, report_failure
 
 _pending: dict[str, asyncio.TimerHandle] = {}
+_extra: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # Snapshot -> [lsp.Diagnostic]
 
 
 def register(server) -> None:
@@ -50,7 +57,13 @@ def register(server) -> None:
 
 def to_lsp(snapshot) -> list[lsp.Diagnostic]:
     convert = snapshot.converter.diagnostic
-    return [convert(item) for item in snapshot.analysis.diagnostics]
+    return [convert(item) for item in snapshot.analysis.diagnostics] + _extra.get(snapshot, [])
+
+
+def set_extra(snapshot, items: list[lsp.Diagnostic]) -> None:
+    """Serve `items` with `snapshot`'s own diagnostics (replacing what was
+    set before); call publish() to push them."""
+    _extra[snapshot] = list(items)
 
 
 def schedule(ls, uri: str, delay: float) -> None:

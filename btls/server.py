@@ -39,6 +39,7 @@ FEATURES = (
     "code_actions",
     "run",
     "codelens",
+    "verify",
     "formatting",
 )
 

@@ -14,6 +14,7 @@ Keys, under a `btls` object or at the top level:
 | `run.privilege` | `"auto"` | how `btls.run` gets root for btc: `"auto"` (none when the server is root, else `sudo -n`), `"none"`, `"sudo"` (`sudo -n`, never a password prompt), `"pkexec"` |
 | `trusted` | true | false: the workspace is not trusted and nothing is ever run; later settings can turn it off, never back on |
 | `outputNotification` | false | the client handles `btls/output` notifications (else run output goes to window/logMessage) |
+| `verifyOnSave` | false | run `btls.verify` (load into the kernel, without attaching) whenever a document is saved |
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Settings:
     run_privilege: str = "auto"
     trusted: bool = True
     output_notification: bool = False
+    verify_on_save: bool = False
     extra: dict = field(default_factory=dict, compare=False)
 
     def updated(self, options: Any) -> Settings:
@@ -68,5 +70,7 @@ class Settings:
             changes["trusted"] = self.trusted and options["trusted"]
         if isinstance(options.get("outputNotification"), bool):
             changes["output_notification"] = options["outputNotification"]
+        if isinstance(options.get("verifyOnSave"), bool):
+            changes["verify_on_save"] = options["verifyOnSave"]
         changes["extra"] = {**self.extra, **options}
         return replace(self, **changes)
