@@ -232,3 +232,34 @@ def test_running_a_rejected_program_says_the_line_too(tmp_path: Path) -> None:
     assert done.stderr.startswith("ERROR: the probe at line 2 (BEGIN) was rejected by the BPF verifier:"
                                   " infinite loop detected at insn ")  # fmt: skip
     assert done.stderr.rstrip().endswith("(at line 6)")
+
+
+@loads
+def test_an_invalid_memory_access_is_found_at_the_load_that_did_it() -> None:
+    # No script construct reads a map value without its null check, so the
+    # object is built by hand, with the locations the codegen would give.
+    from test_machine_support import ObjectBuilder
+
+    from compiler.codegen.bpf_module import I32, I64, PTR
+    from compiler.runtime.errors import ProbeRejected
+    from compiler.runtime.loader import LoadedProgram
+
+    obj = ObjectBuilder()
+    table = obj.module.add_map("table", "hash", 4, 8, 16)
+    body = obj.probe("begin", "raw_tp", "BEGIN", line=3)
+    body.b.debug_metadata = obj.module.location(body.function, 4, 3)
+    body.b.store(I32(0), body.key)
+    value = body.helper("map_lookup_elem", PTR, table, body.key)
+    body.b.debug_metadata = obj.module.location(body.function, 5, 9)
+    loaded = body.b.load(value, typ=I64)
+    body.b.debug_metadata = obj.module.location(body.function, 6, 3)
+    body.b.ret(loaded)
+    compiled = obj.compiled()
+    with pytest.raises(ProbeRejected) as caught:
+        LoadedProgram(compiled)
+    error = caught.value
+    assert error.reason == "R0 invalid mem access 'map_value_or_null'"
+    found = line_at(compiled.object, error.probe.function, error.instruction)
+    assert (found.line, found.column) == (5, 9)
+    assert error.source_line == 5  # the log's annotation says the same
+    assert str(error).endswith("R0 invalid mem access 'map_value_or_null' (at line 5)")
