@@ -139,6 +139,9 @@ local function add_run_commands(buffer)
   vim.api.nvim_buf_create_user_command(buffer, 'BtlsStop', function()
     execute(buffer, 'btls.stop', {})
   end, { desc = 'btls: stop the run (SIGINT: the maps print)' })
+  vim.api.nvim_buf_create_user_command(buffer, 'BtlsVerify', function()
+    execute(buffer, 'btls.verify', { uri = uri })
+  end, { desc = 'btls: load into the kernel without attaching; verifier errors become diagnostics' })
 end
 
 ------------------------------------------------------------------ attach
