@@ -55,7 +55,7 @@ class CallChecks(CallRules, ProbeContext):
             if name in frame.idents:
                 self.record_name(frame.bindings[name][0], node, "use")
                 return frame.idents[name]
-        builtin = B.lookup(name)
+        builtin = B.named(name)
         if builtin is not None and builtin.min_args == 0:
             return self.builtin_call(builtin, node, [], statement=False, map_value=False)
         if name in self.macros:
@@ -76,7 +76,7 @@ class CallChecks(CallRules, ProbeContext):
         # Without kernel types an UPPER_CASE name may well be a kernel enum
         # value, so only lower-case names are reported then.
         if self.facts.has_types or not any(c.isupper() for c in name):
-            candidates = [b.name for b in B.all_builtins() if b.min_args == 0] + list(self.macros)
+            candidates = [b.name for b in B.script_builtins() if b.min_args == 0] + list(self.macros)
             if self.frames:
                 candidates += list(self.frames[-1].idents)
             self.report("unknown-identifier", f"Unknown identifier: '{name}'", node.span,
@@ -91,7 +91,7 @@ class CallChecks(CallRules, ProbeContext):
             return self.expand_macro(name, node, node.args)
         if name in self.functions:
             return self.fn_call(self.functions[name], node)
-        builtin = B.lookup(name)
+        builtin = B.named(name)
         if builtin is None:
             for arg in node.args:
                 if self.has_imports and isinstance(arg, ast.MapRef):
@@ -103,7 +103,7 @@ class CallChecks(CallRules, ProbeContext):
                 self.type_or_expr(arg) if isinstance(arg, ast.TYPE_NODES) else self.expr(arg)
             if self.has_imports:
                 return T.UNKNOWN  # perhaps a macro or fn of an imported file
-            known = [b.name for b in B.all_builtins()] + list(self.macros) + list(self.functions)
+            known = [b.name for b in B.script_builtins()] + list(self.macros) + list(self.functions)
             self.report("unknown-function", f"Unknown function: '{name}'", node.name.span,
                         **self.suggest(name, known, node.name.span))  # fmt: skip
             return T.UNKNOWN
@@ -209,7 +209,7 @@ class CallChecks(CallRules, ProbeContext):
         """Does a bare name mean something here besides a choice word?"""
         if self.frames and name in self.frames[-1].idents:
             return True
-        builtin = B.lookup(name)
+        builtin = B.named(name)
         return (
             (builtin is not None and builtin.min_args == 0) or name in self.macros
             or self.ctx.enumerator(name) is not None or name in self.defines

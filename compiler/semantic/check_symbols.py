@@ -147,7 +147,7 @@ class SymbolChecks:
 
         if not isinstance(node, ast.Call):
             return False
-        builtin = B.lookup(node.name.text)
+        builtin = B.named(node.name.text)
         return builtin is not None and builtin.has(B.AGGREGATION)
 
     def narrows(self, declared: T.Type, value: T.Type, value_node) -> bool:

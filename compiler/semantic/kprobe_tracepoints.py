@@ -139,7 +139,7 @@ def _rewrite(probe, facts, target: str, args: dict[int, str], is_return: bool) -
                 return None
             edits.append(Edit(span, "args.ret"))
             continue
-        builtin = B.lookup(name)
+        builtin = B.named(name)
         if builtin is None:
             if name.islower():
                 return None  # a macro or fn, which may read argN itself

@@ -44,8 +44,24 @@ def lookup(name: str) -> Optional[Builtin]:
     return None
 
 
+# The table's names for the numbered families: not names a script can use.
+_PLACEHOLDERS = frozenset({"argN", "sargN"})
+
+
+def named(name: str) -> Optional[Builtin]:
+    """The builtin a name written in a script refers to: lookup(), except
+    that the family placeholders (`argN`) are not names (`arg0` is)."""
+    return None if name in _PLACEHOLDERS else lookup(name)
+
+
 def all_builtins() -> list[Builtin]:
     seen: dict[str, Builtin] = {}
     for entry in _table().values():
         seen.setdefault(entry.name, entry)
     return sorted(seen.values(), key=lambda b: b.name)
+
+
+def script_builtins() -> list[Builtin]:
+    """all_builtins() but the family placeholders: what a script can name
+    (and so what a "did you mean" may offer)."""
+    return [b for b in all_builtins() if b.name not in _PLACEHOLDERS]
