@@ -11,7 +11,7 @@ from typing import Optional
 
 from lsprotocol import types as lsp
 
-from compiler.diagnostics import Diagnostic, Severity
+from compiler.diagnostics import Diagnostic
 from compiler.source import UTF8, UTF16, UTF32, SourceText, Span
 
 _ENCODINGS = {
@@ -109,14 +109,6 @@ class Converter:
         return lsp.TextEdit(range=self.range(span), new_text=text)
 
 
-def severity(value: Severity) -> lsp.DiagnosticSeverity:
-    return lsp.DiagnosticSeverity(int(value))
-
-
 def markdown(text: str, client_markdown: bool = True) -> lsp.MarkupContent:
     kind = lsp.MarkupKind.Markdown if client_markdown else lsp.MarkupKind.PlainText
     return lsp.MarkupContent(kind=kind, value=text)
-
-
-def clamp_range(converter: Optional[Converter], range_: Optional[lsp.Range]) -> Optional[Span]:
-    return converter.span(range_) if converter and range_ else None

@@ -58,10 +58,6 @@ class Snapshot:
         return self._analysis
 
     @property
-    def has_analysis(self) -> bool:
-        return self._analysis is not None
-
-    @property
     def source(self):
         return self.parsed.source
 

@@ -38,41 +38,11 @@ def path_at(program: ast.Program, offset: int, *, touching: bool = True) -> list
         node = inner
 
 
-def node_at(program: ast.Program, offset: int, kinds: tuple = ()) -> Optional[ast.Node]:
-    """The innermost node at `offset` (of one of `kinds`, when given)."""
-    for node in reversed(path_at(program, offset)):
-        if not kinds or isinstance(node, kinds):
-            return node
-    return None
-
-
-def enclosing(path: list[ast.Node], kinds) -> Optional[ast.Node]:
-    for node in reversed(path):
-        if isinstance(node, kinds):
-            return node
-    return None
-
-
 def probe_at(program: ast.Program, offset: int) -> Optional[ast.Probe]:
     for item in program.items:
         if isinstance(item, ast.Probe) and item.span.start <= offset <= item.span.end:
             return item
     return None
-
-
-# The nodes that name a symbol, and the span of just the name.
-NAMING = (ast.Variable, ast.MapRef, ast.Call, ast.Macro, ast.Function, ast.MapDecl, ast.Identifier)
-
-
-def name_span(node: ast.Node):
-    """The span of the name itself within a naming node."""
-    if isinstance(node, ast.Call):
-        return node.name.span
-    if isinstance(node, (ast.Macro, ast.Function)):
-        return node.name.span
-    if isinstance(node, ast.MapDecl):
-        return node.map.span if hasattr(node, "map") else node.span
-    return node.span
 
 
 def symbol_at(analysis, offset: int):

@@ -19,7 +19,7 @@ Keys, under a `btls` object or at the top level:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 DEFAULT_DEBOUNCE_MS = 150
@@ -37,7 +37,6 @@ class Settings:
     trusted: bool = True
     output_notification: bool = False
     verify_on_save: bool = False
-    extra: dict = field(default_factory=dict, compare=False)
 
     def updated(self, options: Any) -> Settings:
         """These settings with whatever `options` sets; bad values are ignored."""
@@ -72,5 +71,4 @@ class Settings:
             changes["output_notification"] = options["outputNotification"]
         if isinstance(options.get("verifyOnSave"), bool):
             changes["verify_on_save"] = options["verifyOnSave"]
-        changes["extra"] = {**self.extra, **options}
         return replace(self, **changes)

@@ -6,6 +6,7 @@ compiler package must never import the editor libraries.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -14,16 +15,26 @@ from pathlib import Path
 ROOT = Path(__file__).parent.parent
 
 
-def test_frontend_does_not_import_heavy_or_editor_libraries() -> None:
-    code = (
-        "import sys\n"
-        "import compiler.syntax, compiler.semantic.analysis\n"
-        "compiler.semantic.analysis.analyse('BEGIN { printf(\"%d\\\\n\", pid); }')\n"
-        "print(sorted(m for m in ('llvmlite', 'pygls', 'lsprotocol', 'elftools') if m in sys.modules))\n"
-    )
+def loaded_after(statements: str, modules: tuple[str, ...]) -> list[str]:
+    """Which of `modules` a fresh interpreter has loaded after `statements`."""
+    code = f"import json, sys\n{statements}\nprint(json.dumps(sorted(m for m in {modules!r} if m in sys.modules)))\n"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == "[]"
+    return json.loads(run.stdout)
+
+
+def test_frontend_does_not_import_heavy_or_editor_libraries() -> None:
+    statements = (
+        "import compiler.syntax, compiler.semantic.analysis\n"
+        "compiler.semantic.analysis.analyse('BEGIN { printf(\"%d\\\\n\", pid); }')"
+    )
+    assert loaded_after(statements, ("llvmlite", "pygls", "lsprotocol", "elftools")) == []
+
+
+def test_the_language_server_starts_without_the_frontend() -> None:
+    # The parser, the analyser and kernel facts load with the first document.
+    heavy = ("llvmlite", "lark", "compiler.syntax.parser", "compiler.semantic.analysis", "compiler.kernel.live")
+    assert loaded_after("import btls.server\nbtls.server.create_server()", heavy) == []
 
 
 def test_compiler_never_imports_the_lsp_libraries() -> None:
@@ -47,15 +58,9 @@ def test_only_the_parser_modules_import_lark() -> None:
 def test_the_runtime_needs_neither_the_frontend_nor_llvmlite() -> None:
     # A cached program runs from the runtime alone (objcache.py): it must
     # start without the parser, the analyser or LLVM.
-    code = (
-        "import sys\n"
-        "import compiler.cli, compiler.cli_run, compiler.objcache, compiler.runtime.session\n"
-        "heavy = ('llvmlite', 'lark', 'compiler.syntax.parser', 'compiler.semantic.analysis', 'compiler.codegen')\n"
-        "print(sorted(m for m in heavy if m in sys.modules))\n"
-    )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == "[]"
+    statements = "import compiler.cli, compiler.cli_run, compiler.objcache, compiler.runtime.session"
+    heavy = ("llvmlite", "lark", "compiler.syntax.parser", "compiler.semantic.analysis", "compiler.codegen")
+    assert loaded_after(statements, heavy) == []
 
 
 def test_only_the_backend_touches_libbpf_and_llvm() -> None:

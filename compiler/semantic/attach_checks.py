@@ -49,13 +49,13 @@ def check_attach_point(
     key = (id(facts), ap.raw, unsafe, missing_probes, with_pid)
     cached = _CHECKED.get(key)
     if cached is not None and cached[0] is facts:
-        return [_moved(d, ap.span.start) for d in cached[1]]
+        return [d.shifted(ap.span.start) for d in cached[1]]
     checker = AttachPointRules(ap, facts, unsafe, missing_probes, with_pid)
     checker.run()
     if all(_within(d, ap.span) for d in checker.out):
         if len(_CHECKED) > 8192:
             _CHECKED.clear()
-        _CHECKED[key] = (facts, [_moved(d, -ap.span.start) for d in checker.out])
+        _CHECKED[key] = (facts, [d.shifted(-ap.span.start) for d in checker.out])
     return checker.out
 
 
@@ -66,10 +66,6 @@ def _within(diagnostic: Diagnostic, span: Span) -> bool:
     spans = [diagnostic.span, *(r.span for r in diagnostic.related)]
     spans += [e.span for f in diagnostic.fixes for e in f.edits]
     return all(span.start <= s.start and s.end <= span.end for s in spans)
-
-
-def _moved(diagnostic: Diagnostic, delta: int) -> Diagnostic:
-    return diagnostic.shifted(delta)
 
 
 def check_probe(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..diagnostics import Diagnostic, DiagnosticSink
+from ..diagnostics import DiagnosticSink
 from ..source import MAX_SOURCE_BYTES, SourceText, Span
 from . import ast
 from .grammar import load_grammar
@@ -61,8 +61,10 @@ class _Reuse:
 
     def run(self) -> Optional[ParseResult]:
         old, new = self.old_data, self.data
-        if len(new) > MAX_SOURCE_BYTES or len(old) > MAX_SOURCE_BYTES or old == new:
-            return None if old != new else self._unchanged()
+        if old == new:
+            return self._unchanged()
+        if len(new) > MAX_SOURCE_BYTES or len(old) > MAX_SOURCE_BYTES:
+            return None
         if any(d.code in ("too-large", "nesting") for d in self.old.diagnostics):
             return None
         if sum(d.code == "syntax" for d in self.old.diagnostics) >= MAX_SYNTAX_ERRORS // 2:
@@ -145,7 +147,7 @@ class _Reuse:
             return None
         self.region_shebang = program.shebang
         items = [_shifted(item, start) for item in program.items]
-        diagnostics = [_shift_diagnostic(d, start) for d in sink.items if d.code not in _ORDER_CODES]
+        diagnostics = [d.shifted(start) for d in sink.items if d.code not in _ORDER_CODES]
         comments = [_shifted(comment, start) for comment in program.comments]
         return items, diagnostics, comments
 
@@ -165,7 +167,7 @@ class _Reuse:
             [d for d in self.old.diagnostics if d.span.end <= boundary and d.code not in _ORDER_CODES]
             + region_diagnostics
             + [
-                _shift_diagnostic(d, delta)
+                d.shifted(delta)
                 for d in self.old.diagnostics
                 if d.span.start >= anchor_end and d.code not in _ORDER_CODES
             ]
@@ -215,10 +217,6 @@ def _shifted(node: ast.Node, delta: int) -> ast.Node:
         for inner in ast.walk(node):
             inner.span = Span(inner.span.start + delta, inner.span.end + delta)
     return node
-
-
-def _shift_diagnostic(diagnostic: Diagnostic, delta: int) -> Diagnostic:
-    return diagnostic.shifted(delta)
 
 
 def _same_item(new_item: ast.Node, old_item: ast.Node, delta: int) -> bool:

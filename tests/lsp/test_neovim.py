@@ -28,7 +28,8 @@ CONFIGS = ROOT / "editors" / "neovim"
 # An error on line 1 (prinft), and a builtin to hover on line 2 (pid).
 SCRIPT = 'BEGIN { prinft("x"); }\ntracepoint:syscalls:sys_enter_read { @reads[pid] = count(); }\n'
 
-DRIVER = r"""
+# Every driver script starts with these: print a result line, or fail.
+LUA_PRELUDE = r"""
 local function say(line)
   io.stdout:write(line .. '\n')
 end
@@ -37,6 +38,9 @@ local function fail(reason)
   say('FAIL ' .. reason)
   vim.cmd('cquit 1')
 end
+"""
+
+DRIVER = LUA_PRELUDE + r"""
 
 local function one_line(text)
   return (text:gsub('\n', ' | '))

@@ -14,7 +14,7 @@ import os
 import re
 
 import pytest
-from test_neovim import NEOVIMS, _lsp_log, run_neovim
+from test_neovim import LUA_PRELUDE, NEOVIMS, _lsp_log, run_neovim
 
 pytestmark = [
     pytest.mark.bpf,
@@ -24,15 +24,7 @@ pytestmark = [
 # Line 1 has three lenses (Run, Verify, Run probe); line 2 only "Run probe".
 SCRIPT = 'BEGIN { printf("begin\\n"); }\ninterval:ms:100 { @n++; printf("tick %d\\n", @n); }\n'
 
-DRIVER = r"""
-local function say(line)
-  io.stdout:write(line .. '\n')
-end
-
-local function fail(reason)
-  say('FAIL ' .. reason)
-  vim.cmd('cquit 1')
-end
+DRIVER = LUA_PRELUDE + r"""
 
 local function output_lines()
   local buffer = vim.fn.bufnr('btls://output')
