@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Optional
 
-from llvmlite import ir
 
 from ..semantic import types as T
 from ..syntax import ast

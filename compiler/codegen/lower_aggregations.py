@@ -22,7 +22,7 @@ from ..runtime import layout
 from ..semantic import types as T
 from ..syntax import ast
 from . import maps as M
-from .errors import CodegenError, Unsupported
+from .errors import Unsupported
 from .values import I32, I64, PTR, Value, byte_ptr, i64, is_signed
 
 

@@ -17,7 +17,7 @@ from ..runtime import layout
 from ..semantic import types as T
 from ..syntax import ast
 from .errors import CodegenError, Unsupported
-from .values import I32, I64, PTR, Value, byte_ptr, i64, is_scalar, load_scalar
+from .values import I32, PTR, Value, byte_ptr, i64, is_scalar, load_scalar
 
 
 class MemoryReads:

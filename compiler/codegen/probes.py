@@ -19,7 +19,7 @@ from ..runtime.program import AttachTarget
 from ..syntax import ast
 from ..syntax.attach_points import canonical_provider
 from ..syntax.literals import parse_int
-from .errors import CodegenError, MissingProbe, Unsupported
+from .errors import MissingProbe, Unsupported
 from .function import ProbeTarget
 
 SECTIONS = {

@@ -17,7 +17,7 @@ from ..semantic import types as T
 from ..source import Span
 from .bpf_module import BpfModule
 from .func_debuginfo import MAX_COLUMN
-from .values import I8, I32, I64, PTR, i64
+from .values import I8, I64, i64
 
 # Room for about 400k printf records: a burst from a busy probe must fit
 # while user space catches up (the ring, unlike bpftrace's perf buffer, does

@@ -25,7 +25,6 @@ only up to 16 entries; beyond that its ties cannot be predicted.)
 
 from __future__ import annotations
 
-import itertools
 import operator
 from typing import Iterable, Optional, Sequence
 
