@@ -252,8 +252,11 @@ async def test_clients_without_the_notification_get_log_messages(logging_client)
     assert result["started"] is True
     run_id = result["runId"]
     await wait_until(lambda: any(f"[btls] run {run_id} ended" in m.message for m in logging_client.log_messages), what="end")
-    messages = [m.message for m in logging_client.log_messages if m.message.startswith(f"[btc {run_id}]")]
-    assert f"[btc {run_id}] hello" in messages
+    prefix = f"[btc {run_id}] "
+    messages = [m.message for m in logging_client.log_messages if m.message.startswith(prefix)]
+    # Lines that arrive together share a message (`Attaching 1 probe...\nhello`).
+    lines = [line for message in messages for line in message[len(prefix) :].split("\n")]
+    assert "hello" in lines
     assert logging_client.run_output == []
 
 
