@@ -241,6 +241,24 @@ def read_map(info: MapInfo, raw_entries: Iterable[RawEntry]) -> list[tuple[objec
     return [(key_of(key_bytes), value_of(values)) for key_bytes, values in raw_entries]
 
 
+def read_map_chunks(info: MapInfo, chunks: Iterable) -> list[tuple[object, object]]:
+    """read_map() of a map read a batch at a time (mapread.read_chunks):
+    a common big map is decoded, and its key-to-value dict built, batch by
+    batch while the kernel reads the next; any other map once it is whole."""
+    chunks = iter(chunks)
+    first = next(chunks)
+    entries = _read_fast(info, first)
+    if entries is None:
+        return read_map(info, type(first).joined(first.shape, [first, *chunks]))
+    entries.by_key = entries.as_dict()
+    for chunk in chunks:
+        more = _read_fast(info, chunk)
+        entries.keys += more.keys
+        entries.values += more.values
+        entries.by_key.update(zip(more.keys, more.values))
+    return entries
+
+
 def _read_fast(info: MapInfo, raw) -> Optional[list]:
     """The common big maps, a whole buffer at a time (no Python code runs
     per entry): integer keys, with count/sum values (one u64 per CPU) or
@@ -272,6 +290,7 @@ class IntEntries(Sequence):
 
     def __init__(self, keys: list[int], values: list[int]) -> None:
         self.keys, self.values = keys, values
+        self.by_key: Optional[dict[int, int]] = None  # as_dict(), when built while reading
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -288,6 +307,8 @@ class IntEntries(Sequence):
         return isinstance(other, Sequence) and list(self) == list(other)
 
     def as_dict(self) -> dict[int, int]:
+        if self.by_key is not None:
+            return self.by_key
         return dict(zip(self.keys, self.values))
 
 

@@ -244,10 +244,10 @@ class Session:
     def read_maps(self, program: LoadedProgram) -> list:
         maps = []
         for info in self.info.maps:
-            raw = mapread.read_raw(
+            chunks = mapread.read_chunks(
                 program.map_fd(info.symbol), info.key_size, info.value_size, info.percpu, info.max_entries
             )
-            entries = decode.read_map(info, raw)
+            entries = decode.read_map_chunks(info, chunks)
             if not entries and info.scalar and info.aggregation is not None and info.aggregation.kind == "count":
                 # bpftrace 0.17 keeps a scalar count in a per-CPU array, whose
                 # one element always exists: an untouched one prints as 0.

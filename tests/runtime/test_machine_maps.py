@@ -56,12 +56,16 @@ def u64(n: int) -> bytes:
 
 def test_a_big_hash_map_reads_whole_in_batches(program, monkeypatch) -> None:
     fd = program.map_fd("plain")
-    for i in range(5000):  # more than one batch of 4096
+    for i in range(5000):
         update(fd, u64(i), u64(i * i))
+    monkeypatch.setattr(mapread, "_BATCH_ENTRIES", 1024)  # several batches
     monkeypatch.setattr(mapread, "_read_by_key", None)  # the batch path, and nothing else
     entries = read(program, "plain")
     assert len(entries) == 5000
     assert all(values == [u64(int.from_bytes(key, "little") ** 2)] for key, values in entries.items())
+    chunks = list(mapread.read_chunks(fd, 8, 8, False, MAPS["plain"][3]))  # read ahead in a thread
+    assert len(chunks) >= 5
+    assert dict(mapread.RawMap.joined(chunks[0].shape, chunks).entries()) == entries
     clear(program, "plain")
     assert read(program, "plain") == {}
 
@@ -74,9 +78,11 @@ def test_without_batch_support_the_keys_are_walked(program, monkeypatch) -> None
     def no_batches(*args):
         raise libbpf.LibbpfError(22, "bpf_map_lookup_batch: Invalid argument")
 
-    monkeypatch.setattr(mapread, "_read_batch", no_batches)
+    monkeypatch.setattr(mapread, "_batches", no_batches)
     entries = read(program, "plain")
     assert entries == {u64(i): [u64(i + 1)] for i in range(50)}
+    chunks = list(mapread.read_chunks(fd, 8, 8, False, MAPS["plain"][3]))
+    assert len(chunks) == 1 and dict(chunks[0].entries()) == entries
     clear(program, "plain")
 
 

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 from test_output_support import aggregation, keyed
 
-from compiler.runtime.decode import IntEntries, read_map
+from compiler.runtime.decode import IntEntries, read_map, read_map_chunks
 from compiler.runtime.mapread import RawMap
 from compiler.runtime.output import TextOutput
 from compiler.runtime.output.maps import ordered_entries
@@ -93,3 +93,33 @@ def test_int_entries_behave_as_a_list_of_pairs() -> None:
     assert entries == [(3, 30), (1, 10), (2, 20)]
     assert entries.as_dict() == {3: 30, 1: 10, 2: 20}
     assert not IntEntries([], [])
+
+
+def split(raw: RawMap, sizes: list[int]) -> list[RawMap]:
+    """The map as the kernel's batches would hand it over."""
+    shape, chunks, start = raw.shape, [], 0
+    for size in sizes:
+        end = start + size
+        chunks.append(RawMap(shape, raw.keys[start * shape.key_size : end * shape.key_size],
+                             raw.values[start * shape.buffer_size : end * shape.buffer_size], size))  # fmt: skip
+        start = end
+    return chunks
+
+
+@pytest.mark.parametrize("sizes", [[10], [4, 0, 6], [1] * 10, [7, 3, 0]])
+def test_a_map_read_in_batches_prints_as_the_whole_map(sizes) -> None:
+    entries = [(k * 7 % 10, [k, 2 * k]) for k in range(10)]
+    whole = read_map(count_map(), raw_map(entries))
+    chunked = read_map_chunks(count_map(), split(raw_map(entries), sizes))
+    assert isinstance(chunked, IntEntries) and chunked.by_key == whole.as_dict()
+    assert list(chunked) == list(whole)
+    assert TextOutput().map(count_map(), chunked) == TextOutput().map(count_map(), whole)
+
+
+def test_a_map_without_the_fast_road_is_joined_before_decoding() -> None:
+    info = count_map(kind="avg")  # an avg's value is a (sum, count) pair: the general road
+    shape = SimpleNamespace(key_size=8, value_size=16, stride=16, slots=1, buffer_size=16)
+    raw = RawMap(shape, struct.pack("<QQ", 1, 2), struct.pack("<qQqQ", 10, 2, 9, 3), 2)
+    chunked = read_map_chunks(info, split(raw, [1, 1]))
+    assert chunked == read_map(info, raw) and [key for key, _ in chunked] == [1, 2]
+    assert TextOutput().map(info, chunked) == TextOutput().map(info, read_map(info, raw))
