@@ -30,8 +30,11 @@ class Snapshot:
     facts_provider: Callable[[], object]
     _parsed: object = field(default=None, repr=False)
     _analysis: object = field(default=None, repr=False)
-    # The previous version's parse: the new parse reuses its untouched items.
+    # The previous version's parse: the new parse reuses its untouched
+    # items; and its analysis: the new analysis reuses the types the edit
+    # cannot have changed.
     base: object = field(default=None, repr=False)
+    base_analysis: object = field(default=None, repr=False)
     _converter: Optional[Converter] = field(default=None, repr=False)
 
     @property
@@ -54,7 +57,8 @@ class Snapshot:
         if self._analysis is None:
             from compiler.semantic.analysis import analyse
 
-            self._analysis = analyse(self.parsed, self.facts_provider(), name=self.name)
+            previous, self.base_analysis = self.base_analysis, None
+            self._analysis = analyse(self.parsed, self.facts_provider(), name=self.name, previous=previous)
         return self._analysis
 
     @property
@@ -99,8 +103,11 @@ class DocumentStore:
         cached = self._latest.get(uri)
         if cached is not None and cached.version == version and (version is not None or cached.text == text):
             return cached
-        base = (cached._parsed or cached.base) if cached is not None else None
-        snapshot = Snapshot(uri, version, text, self._encoding(), self._facts, base=base)
+        base = base_analysis = None
+        if cached is not None:
+            base = cached._parsed or cached.base
+            base_analysis = cached._analysis if cached._parsed is not None else cached.base_analysis
+        snapshot = Snapshot(uri, version, text, self._encoding(), self._facts, base=base, base_analysis=base_analysis)
         self._latest[uri] = snapshot
         return snapshot
 

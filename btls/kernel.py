@@ -4,6 +4,7 @@ path): this machine's BTF and tracefs, none, or fixtures named by a
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 
@@ -40,6 +41,11 @@ class FactsProvider:
     def __call__(self):
         if self._facts is None:
             self._facts = load_facts(self.setting)
+            # Everything the server keeps for good is loaded by now (the
+            # grammar, the analyser, the facts): out of the garbage
+            # collector's sight, a full collection no longer walks it all
+            # again (with live facts, 15-30 ms that landed on a keystroke).
+            gc.freeze()
         return self._facts
 
     def use(self, setting: str) -> bool:

@@ -25,6 +25,7 @@ from ..diagnostics import Diagnostic, Related, error
 from ..kernel.facts import KernelFacts, NoFacts
 from ..source import Span
 from ..syntax import ParseResult, ast, parse
+from . import reuse
 from . import types as T
 from .attach_checks import check_probes
 from .checker import Checker, Options
@@ -43,6 +44,10 @@ class Analysis:
     # The C types the program saw (kernel BTF and its own definitions):
     # codegen asks it where struct fields are.
     context: Optional[object] = None
+    # What the next edit's analysis may reuse (reuse.WalkRecord), and
+    # whether this one reused its previous version's.
+    walk_record: Optional[object] = field(default=None, repr=False)
+    reused: bool = False
 
     @property
     def program(self) -> ast.Program:
@@ -66,10 +71,20 @@ def analyse(
     unsafe: bool = False,
     name: str = "stdin",
     positional: Optional[tuple[str, ...]] = None,
+    previous: Optional["Analysis"] = None,
 ) -> Analysis:
+    """`previous`: the analysis of this document before an edit, whose
+    parse `text` was reparsed from (syntax.incremental); the symbols the
+    edit cannot have changed keep their types from it (reuse.py)."""
     parsed = text if isinstance(text, ParseResult) else parse(text, name)
     facts = facts if facts is not None else NoFacts()
-    run = _Run(parsed.program, facts, unsafe, Checker(parsed.program, parsed.source, facts, Options(unsafe=unsafe, positional=positional)))
+    options = Options(unsafe=unsafe, positional=positional)
+    run = _Run(parsed.program, facts, unsafe, Checker(parsed.program, parsed.source, facts, options))
+    if previous is not None and previous.walk_record is not None:
+        try:
+            run.seeds = reuse.plan(previous.walk_record, parsed.program, parsed.source.data, facts, options)
+        except Exception:  # a bug here must cost only the time saved
+            run.seeds = None
     for run_pass in PASSES:
         try:
             run_pass(run)
@@ -81,7 +96,13 @@ def analyse(
             run.diagnostics.append(error("internal-error", message, Span(0, 0)))
     checker = run.checker
     diagnostics = list(parsed.diagnostics) + run.diagnostics + checker.diagnostics
-    return Analysis(parsed, diagnostics, checker.types, checker.references, checker.symbols.all(), checker.ctx)
+    record = None
+    if run.walked and not any(d.code == "internal-error" for d in run.diagnostics):
+        record = reuse.record(parsed.program, parsed.source.data, checker.symbols, facts, options)
+    analysis = Analysis(parsed, diagnostics, checker.types, checker.references, checker.symbols.all(), checker.ctx)
+    analysis.walk_record = record
+    analysis.reused = run.seeds is not None
+    return analysis
 
 
 @dataclass
@@ -93,6 +114,8 @@ class _Run:
     unsafe: bool
     checker: Checker
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    seeds: Optional[reuse.Seeds] = None
+    walked: bool = False  # the checker's walks ended normally
 
 
 def _attach_points(run: _Run) -> None:
@@ -104,7 +127,10 @@ def _attach_points(run: _Run) -> None:
 
 
 def _names_and_types(run: _Run) -> None:
-    run.checker.run()
+    run.checker.run(run.seeds)
+    if run.seeds is not None:
+        run.seeds.prune(run.checker.symbols)
+    run.walked = True
 
 
 def _whole_symbols(run: _Run) -> None:

@@ -43,7 +43,7 @@ class CallRules:
 
     def map_function_rules(self, name: str, node, args: list, checked: list[B.Arg]) -> None:
         """Scalar or keyed: what the map must be, and the key's type."""
-        symbol = self.symbols.maps.get(self.map_name(args[0].name))
+        symbol = self.symbols.find_map(self.map_name(args[0].name))
         if symbol is None or symbol.key is None:
             return
         scalar = symbol.key == T.VOID
@@ -82,7 +82,7 @@ class CallRules:
                     "unexpected behavior. The map will likely be updated before the runtime can 'print' it.",
                     node.span,
                 )  # fmt: skip
-            symbol = self.symbols.maps.get(self.map_name(first.name))
+            symbol = self.symbols.find_map(self.map_name(first.name))
             held = symbol.type if symbol is not None else None
             if isinstance(held, T.Aggregation) and held.kind == "stats" and len(args) > 1:
                 self.warn("print", "print()'s top and div arguments are ignored when used on stats() maps.", node.span)

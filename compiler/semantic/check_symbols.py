@@ -357,7 +357,7 @@ class SymbolChecks:
         if not isinstance(value_node, (ast.MapRef, ast.MapAccess)):
             return False
         source_ref = value_node.map if isinstance(value_node, ast.MapAccess) else value_node
-        source = self.symbols.maps.get(self.map_name(source_ref.name))
+        source = self.symbols.find_map(self.map_name(source_ref.name))
         held = source.type if source is not None else None
         if not isinstance(held, T.Aggregation):
             return False

@@ -103,13 +103,24 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks):
 
     # ------------------------------------------------------------ running
 
-    def run(self) -> None:
+    def run(self, seeds=None) -> None:
+        """`seeds` (reuse.Seeds, after an edit): the types of the symbols the
+        edit cannot have changed, so the first pass need only walk the
+        items that may change the others."""
         self.collect_definitions()
         self.references.update(self.declared_references)
         # The first pass gives every symbol a type. Each later pass reports,
         # and if no type widened during it, its report is the answer;
         # otherwise it is thrown away and the walk repeats.
-        self.walk()
+        if seeds is None:
+            self.walk()
+        else:
+            seeds.apply(self.symbols)
+            for _ in range(MAX_PASSES):  # cheap: a few items; to their fixed point
+                before = self.symbols.changes
+                self.walk(seeds.first_walk)
+                if self.symbols.changes == before:
+                    break
         for attempt in range(MAX_PASSES):
             self.symbols.reset_uses()
             self.types.clear()
@@ -158,8 +169,8 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks):
 
         collect(self)
 
-    def walk(self) -> None:
-        for item in self.program.items:
+    def walk(self, items=None) -> None:
+        for item in self.program.items if items is None else items:
             if isinstance(item, ast.Probe):
                 self.walk_probe(item)
             elif isinstance(item, ast.Function):
@@ -172,6 +183,7 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks):
         broken_header = len(real) != len(probe.attach_points)
         self.quiet += broken_header
         self.scope = Scope(probe, None)
+        self.symbols.enter_item(probe)
         self.loops = 0
         self.probe_variables = {}
         # The same in every walk (it reports nothing): worked out once.
@@ -187,12 +199,14 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks):
             self.probe = None
             self.providers = ()
             self.scope = None
+            self.symbols.enter_item(None)
 
     def walk_function(self, fn: ast.Function) -> None:
         self.function = fn
         self.providers = ()
         self.probe_variables = {}
         self.scope = Scope(fn, None)
+        self.symbols.enter_item(fn)
         try:
             for param in fn.params:
                 symbol = self.symbols.variable(fn, param.var.name)
@@ -212,6 +226,7 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks):
         finally:
             self.function = None
             self.scope = None
+            self.symbols.enter_item(None)
 
     # -------------------------------------------------------- statements
 

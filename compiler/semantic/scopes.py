@@ -89,19 +89,38 @@ class SymbolTable:
         self.callables: dict[tuple[str, str], Symbol] = {}
         self.params: dict[int, Symbol] = {}
         self.changes = 0  # bumped whenever a type widens
+        # The symbols each probe or fn touched in the latest walk, by id()
+        # of the item: map names and variable keys. An edit's re-analysis
+        # reads them (reuse.py) to tell which items it can leave as they were.
+        self.touched: dict[int, set] = {}
+        self._here: Optional[set] = None
+
+    def enter_item(self, item) -> None:
+        """The walk is now inside this probe or fn (None: outside any)."""
+        self._here = None if item is None else self.touched.setdefault(id(item), set())
 
     def variable(self, owner, name: str) -> VariableSymbol:
         key = (id(owner), name)
+        if self._here is not None:
+            self._here.add(key)
         symbol = self.variables.get(key)
         if symbol is None:
             symbol = self.variables[key] = VariableSymbol("variable", name)
         return symbol
 
     def map(self, name: str) -> MapSymbol:
+        if self._here is not None:
+            self._here.add(name)
         symbol = self.maps.get(name)
         if symbol is None:
             symbol = self.maps[name] = MapSymbol("map", name)
         return symbol
+
+    def find_map(self, name: str) -> Optional[MapSymbol]:
+        """The map's symbol if anything made it yet (a look that creates nothing)."""
+        if self._here is not None:
+            self._here.add(name)
+        return self.maps.get(name)
 
     def callable(self, kind: str, name: str) -> Symbol:
         """The symbol of the macro (all its overloads) or fn called `name`."""
