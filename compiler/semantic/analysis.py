@@ -98,7 +98,7 @@ def analyse(
     diagnostics = list(parsed.diagnostics) + run.diagnostics + checker.diagnostics
     record = None
     if run.walked and not any(d.code == "internal-error" for d in run.diagnostics):
-        record = reuse.record(parsed.program, parsed.source.data, checker.symbols, facts, options)
+        record = reuse.record(parsed.program, parsed.source.data, checker, facts, options)
     analysis = Analysis(parsed, diagnostics, checker.types, checker.references, checker.symbols.all(), checker.ctx)
     analysis.walk_record = record
     analysis.reused = run.seeds is not None

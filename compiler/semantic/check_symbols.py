@@ -49,9 +49,15 @@ class SymbolChecks:
     def record_name(self, symbol, node, kind: Optional[str]) -> None:
         self.references[node] = symbol
         if kind == "use":
-            symbol.uses.append(node.span)
+            self.add_name(symbol, node.span, use=True)
         elif kind == "definition":
-            symbol.definitions.append(node.span)
+            self.add_name(symbol, node.span, use=False)
+
+    def add_name(self, symbol, span, use: bool) -> None:
+        """A use or definition of the symbol, kept in the walk's log too
+        (reuse.py replays a probe's share of it after an edit elsewhere)."""
+        (symbol.uses if use else symbol.definitions).append(span)
+        self.name_log.append((symbol, use, span))
 
     # ----------------------------------------------------------- variables
 
@@ -178,7 +184,7 @@ class SymbolChecks:
             assigned_inside = [] if self.frames else self.probe_variables.get(node.name, [])
             inner = assigned_inside[0] if assigned_inside else None
             for other in assigned_inside[1:]:  # e.g. in both branches of an if: all meant as one
-                other.uses.append(node.span)
+                self.add_name(other, node.span, use=True)
             if inner is not None:
                 # Assigned in an inner block only: bpftrace before 0.22 scoped
                 # variables to the probe, and old scripts rely on that.

@@ -100,6 +100,12 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks):
         self.empty_call_results: dict = {}  # see CallChecks.call_result
         self.probe_args: dict = {}  # probe -> the type of its `args`
         self.quiet = 0  # >0 inside a probe whose header did not parse
+        # The reporting walk's record, for the next edit (reuse.py): every
+        # use and definition in walk order, and where each item's share of
+        # the diagnostics, types, references and that log begins and ends.
+        self.name_log: list = []
+        self.item_ranges: dict[int, tuple] = {}
+        self.replay = None  # reuse.Replay: items whose report can be copied
 
     # ------------------------------------------------------------ running
 
@@ -116,6 +122,7 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks):
             self.walk()
         else:
             seeds.apply(self.symbols)
+            self.replay = seeds.replay
             for _ in range(MAX_PASSES):  # cheap: a few items; to their fixed point
                 before = self.symbols.changes
                 self.walk(seeds.first_walk)
@@ -126,6 +133,7 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks):
             self.types.clear()
             self.references.clear()
             self.references.update(self.declared_references)
+            self.name_log.clear()
             kept, reported = len(self.diagnostics), set(self._reported)
             before = self.symbols.changes
             self.reporting = True
@@ -170,11 +178,22 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks):
         collect(self)
 
     def walk(self, items=None) -> None:
+        ranges = self.item_ranges
+        ranges.clear()
         for item in self.program.items if items is None else items:
-            if isinstance(item, ast.Probe):
+            if not isinstance(item, (ast.Probe, ast.Function)):
+                continue
+            start = self._lengths()
+            if self.reporting and self.replay is not None and self.replay.replays(self, item):
+                pass
+            elif isinstance(item, ast.Probe):
                 self.walk_probe(item)
-            elif isinstance(item, ast.Function):
+            else:
                 self.walk_function(item)
+            ranges[id(item)] = (start, self._lengths())
+
+    def _lengths(self) -> tuple[int, int, int, int]:
+        return len(self.diagnostics), len(self.types), len(self.references), len(self.name_log)
 
     def walk_probe(self, probe: ast.Probe) -> None:
         self.probe = probe
@@ -213,7 +232,7 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks):
                 declared = self.resolve_type(param.type)
                 symbol.declared, symbol.declared_type, symbol.assigned = True, declared, True
                 symbol.type = declared
-                symbol.definitions.append(param.var.span)
+                self.add_name(symbol, param.var.span, use=False)
                 self.scope.variables[param.var.name] = symbol
                 self.references[param.var] = symbol
             self.walk_block(fn.body)
@@ -316,7 +335,7 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks):
         symbol = self.symbols.variable(stmt, stmt.var.name)
         symbol.assigned, symbol.origin, symbol.loop = True, stmt.var.span, True
         self.symbols.widen(symbol, element)
-        symbol.definitions.append(stmt.var.span)
+        self.add_name(symbol, stmt.var.span, use=False)
         self.scope.variables[stmt.var.name] = symbol
         self.references[stmt.var] = symbol
         self.record(stmt.var, element)

@@ -47,13 +47,23 @@ class WalkRecord:
     symbols: SymbolTable
     facts: object
     options: object
+    # The reporting walk, in walk order, and each item's share of it
+    # (Checker.item_ranges): for copying an unaffected probe's report.
+    diagnostics: list
+    types: list  # (node, type)
+    references: list  # (node, symbol)
+    names: list  # (symbol, is a use, span)
+    ranges: dict[int, tuple]
+    has_macros: bool
 
 
-def record(program: ast.Program, data: bytes, symbols: SymbolTable, facts, options) -> WalkRecord:
+def record(program: ast.Program, data: bytes, checker, facts, options) -> WalkRecord:
     ordered = sorted(program.items, key=lambda item: item.span.start)
     return WalkRecord(
         tuple(program.items), [item.span.start for item in ordered], ordered,
-        _others(program, data), symbols, facts, options,
+        _others(program, data), checker.symbols, facts, options,
+        list(checker.diagnostics), list(checker.types.items()), list(checker.references.items()),
+        list(checker.name_log), dict(checker.item_ranges), bool(checker.macros),
     )  # fmt: skip
 
 
@@ -64,6 +74,7 @@ class Seeds:
     first_walk: list
     maps: dict[str, MapSymbol]
     variables: dict[tuple[int, str], VariableSymbol]
+    replay: Optional["Replay"] = None
 
     def apply(self, symbols: SymbolTable) -> None:
         for name, seed in self.maps.items():
@@ -124,7 +135,59 @@ def plan(previous: Optional[WalkRecord], program: ast.Program, data: bytes, fact
                 seed = moved.symbol(symbol, ("origin",)) if symbol is not None else None
                 if seed is not None:
                     variables[key] = seed
-    return Seeds(first_walk, maps, variables)
+    replay = None
+    if not previous.has_macros and not macros:
+        unaffected = {id(item) for item in kept if id(item) not in affected and isinstance(item, ast.Probe)}
+        replay = Replay(previous, moved, unaffected)
+    return Seeds(first_walk, maps, variables, replay)
+
+
+class Replay:
+    """Copies the report of a probe that the edit left alone, and whose
+    symbols all kept their types, from the previous analysis: its
+    diagnostics, node types, references, uses and definitions, with spans
+    moved, as walking it again would give them."""
+
+    def __init__(self, previous: WalkRecord, mover: "_Mover", items: set[int]) -> None:
+        self.previous, self.mover, self.items = previous, mover, items
+        self.variable_keys = {id(symbol): key for key, symbol in previous.symbols.variables.items()}
+
+    def replays(self, checker, item) -> bool:
+        """Copies the item's report into the checker; False (nothing done)
+        when it cannot, and the item must be walked."""
+        if id(item) not in self.items or id(item) not in self.previous.ranges:
+            return False
+        old = self.previous
+        (d0, t0, r0, n0), (d1, t1, r1, n1) = old.ranges[id(item)]
+        symbols = checker.symbols
+        diagnostics = [self.mover.diagnostic(d) for d in old.diagnostics[d0:d1]]
+        references = [(node, self.translate(symbols, symbol)) for node, symbol in old.references[r0:r1]]
+        names = [(self.translate(symbols, symbol), use, self.mover.span(span)) for symbol, use, span in old.names[n0:n1]]
+        if (None in diagnostics or any(symbol is None for _, symbol in references)
+                or any(symbol is None or not moved[0] for symbol, _, moved in names)):  # fmt: skip
+            return False
+        symbols.touched[id(item)] = set(old.symbols.touched.get(id(item), ()))
+        for diagnostic in diagnostics:
+            key = (diagnostic.span.start, diagnostic.span.end, diagnostic.message)
+            if key not in checker._reported:
+                checker._reported.add(key)
+                checker.diagnostics.append(diagnostic)
+        checker.types.update(old.types[t0:t1])
+        checker.references.update(references)
+        for symbol, use, (_, span) in names:
+            checker.add_name(symbol, span, use)
+        return True
+
+    def translate(self, symbols: SymbolTable, symbol):
+        """The symbol of this analysis that stands for one of the previous."""
+        if isinstance(symbol, MapSymbol):
+            return symbols.maps.get(symbol.name)
+        if isinstance(symbol, VariableSymbol):
+            key = self.variable_keys.get(id(symbol))
+            return symbols.variables.get(key) if key is not None else None
+        if symbol.kind in ("macro", "function"):
+            return symbols.callables.get((symbol.kind, symbol.name))
+        return None
 
 
 def _others(program: ast.Program, data: bytes) -> list[tuple[str, bytes]]:
@@ -193,6 +256,22 @@ class _Mover:
         if delta is None:
             return False, None
         return True, Span(span.start + delta, span.end + delta)
+
+    def diagnostic(self, diagnostic):
+        """The diagnostic with every span moved, or None."""
+        spans = [diagnostic.span, *(r.span for r in diagnostic.related),
+                 *(edit.span for fix in diagnostic.fixes for edit in fix.edits)]  # fmt: skip
+        moved = [self.span(span) for span in spans]
+        if not all(ok for ok, _ in moved):
+            return None
+        moved_spans = iter(span for _, span in moved)
+        span = next(moved_spans)
+        related = tuple(dataclasses.replace(r, span=next(moved_spans)) for r in diagnostic.related)
+        fixes = tuple(
+            dataclasses.replace(fix, edits=tuple(dataclasses.replace(e, span=next(moved_spans)) for e in fix.edits))
+            for fix in diagnostic.fixes
+        )
+        return dataclasses.replace(diagnostic, span=span, related=related, fixes=fixes)
 
     def symbol(self, symbol, span_fields: tuple[str, ...]):
         """A copy of the symbol's walk state with its spans moved (None
