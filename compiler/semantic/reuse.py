@@ -1,4 +1,4 @@
-"""Analysing an edited program again without walking all of it twice.
+"""Analysing an edited program again without walking all of it, twice.
 
 The checker's fixed point (checker.py) walks the whole program once to give
 every symbol its type, then again to report. After an edit inside one
@@ -10,14 +10,18 @@ the symbols of the probes the edit replaced and of the probes it made (their
 maps, read from their syntax), add every kept item that touched one of them,
 and every symbol that item touched, until nothing more is added. Every
 other symbol keeps its previous type (its "seed"), exactly, since nothing it
-depends on changed; the first pass then walks only the affected items, and
-the reporting walk covers everything as before.
+depends on changed; the first pass walks only the affected items. In the
+reporting walk, a probe the edit left alone, all of whose symbols kept
+their types, would report just what it reported before: its share of the
+previous report (Checker.item_ranges) is copied, spans moved (Replay).
 
 This needs the kept probes to be the very objects of the previous parse
 (syntax/incremental.py keeps untouched items), the same kernel facts and
 options, and the same items other than probes (config, macros, fns, C
 definitions), by text. Anything else, or an edited probe that calls a
-macro (whose variables several probes may share), analyses from scratch.
+macro (whose variables several probes may share), analyses from scratch;
+with macros in the program, no report is copied (a macro body's nodes are
+typed by whichever probe expands it first).
 """
 
 from __future__ import annotations
