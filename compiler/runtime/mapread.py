@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import ctypes as C
 import errno
-import queue
-import threading
 from typing import Iterator
 
 from . import libbpf
@@ -88,6 +86,9 @@ def read_chunks(map_fd: int, key_size: int, value_size: int, percpu: bool, max_e
     already reading the next batch while the caller decodes this one: the
     lookup runs in a thread, and a ctypes call does not hold the GIL (100k
     per-CPU entries: about 30 ms in the kernel, as long as decoding them)."""
+    import queue  # only at exit: threading costs a few milliseconds at startup
+    import threading
+
     shape = _Shape(key_size, value_size, percpu)
     if _is_array(map_fd):
         yield read_raw(map_fd, key_size, value_size, percpu, max_entries)
