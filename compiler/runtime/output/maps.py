@@ -130,6 +130,8 @@ def _sorted_ints(unique: dict) -> list[int]:
     count = len(unique)
     if count >= 64:
         low, high = min(unique), max(unique)
+        if high - low + 1 == count:  # every key of the range: nothing to look up
+            return list(range(low, high + 1))
         if high - low < 2 * count:
             return list(filter(unique.__contains__, range(low, high + 1)))
     return sorted(unique)
