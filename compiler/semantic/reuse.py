@@ -164,9 +164,13 @@ class Replay:
         old = self.previous
         (d0, t0, r0, n0), (d1, t1, r1, n1) = old.ranges[id(item)]
         symbols = checker.symbols
-        diagnostics = [self.mover.diagnostic(d) for d in old.diagnostics[d0:d1]]
-        references = [(node, self.translate(symbols, symbol)) for node, symbol in old.references[r0:r1]]
-        names = [(self.translate(symbols, symbol), use, self.mover.span(span)) for symbol, use, span in old.names[n0:n1]]
+        try:  # nothing is changed until all of it is known: a failure here costs only time
+            diagnostics = [self.mover.diagnostic(d) for d in old.diagnostics[d0:d1]]
+            references = [(node, self.translate(symbols, symbol)) for node, symbol in old.references[r0:r1]]
+            names = [(self.translate(symbols, symbol), use, self.mover.span(span))
+                     for symbol, use, span in old.names[n0:n1]]  # fmt: skip
+        except Exception:
+            return False
         if (None in diagnostics or any(symbol is None for _, symbol in references)
                 or any(symbol is None or not moved[0] for symbol, _, moved in names)):  # fmt: skip
             return False
