@@ -130,7 +130,7 @@ class _Resolver:
         points = [ap for ap in probe.attach_points if not ap.is_error and ap.provider]
         if not points:
             return None
-        return _args_typer(self.facts, self.ctx).probe_args_type(probe, points)
+        return _args_typer(self.facts, self.ctx).probe_args_type(points)
 
 
 _typer_class = None

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from compiler.semantic.analysis import analyse
 from compiler.semantic.checker import Checker, Options
 from compiler.semantic.reuse import plan
-from compiler.syntax import parse
+from compiler.syntax import ast, parse
 from compiler.syntax.incremental import reparse
 from fixtures.kernel import fixture_facts
 
@@ -63,12 +63,12 @@ def check_edits(text: str, edits) -> int:
     """Applies each edit (a function of the text) and compares; how many
     of the analyses reused the previous one."""
     previous = parse(text)
-    previous_analysis = analyse(previous, FACTS)
+    previous_analysis = analyse(previous, FACTS, reusable=True)
     reused = 0
     for change in edits:
         text = change(text)
         parsed = reparse(previous, text)
-        analysis = analyse(parsed, FACTS, previous=previous_analysis)
+        analysis = analyse(parsed, FACTS, previous=previous_analysis, reusable=True)
         assert signature(analysis) == signature(analyse(parse(text), FACTS)), text
         reused += analysis.reused
         previous, previous_analysis = parsed, analysis
@@ -138,7 +138,7 @@ def many_probes(edited: str = "@a[25] = count();") -> str:
 def test_an_edit_walks_only_the_probes_that_share_its_maps(monkeypatch) -> None:
     text = many_probes()
     previous = parse(text)
-    previous_analysis = analyse(previous, FACTS)
+    previous_analysis = analyse(previous, FACTS, reusable=True)
     edited = many_probes("@a[25] = count(); @b = 1;")
     parsed = reparse(previous, edited)
     seeds = plan(previous_analysis.walk_record, parsed.program, parsed.source.data, FACTS, Options())
@@ -148,7 +148,7 @@ def test_an_edit_walks_only_the_probes_that_share_its_maps(monkeypatch) -> None:
     text = many_probes("@a[25] = count();").replace("@a[", "@a_")  # no shared map now
     text = text.replace("_0] = count()", "0 = 1").replace("] = count()", " = 1")
     previous = parse(text)
-    previous_analysis = analyse(previous, FACTS)
+    previous_analysis = analyse(previous, FACTS, reusable=True)
     edited = text.replace("@own25 = 25;", "@own25 = (uint8)25;")
     parsed = reparse(previous, edited)
     seeds = plan(previous_analysis.walk_record, parsed.program, parsed.source.data, FACTS, Options())
@@ -162,7 +162,7 @@ def test_an_edit_walks_only_the_probes_that_share_its_maps(monkeypatch) -> None:
     walked = []
     monkeypatch.setattr(Checker, "walk_probe", lambda self, probe, walk=Checker.walk_probe: (
         walked.append(probe), walk(self, probe)))  # fmt: skip
-    analysis = analyse(parsed, FACTS, previous=previous_analysis)
+    analysis = analyse(parsed, FACTS, previous=previous_analysis, reusable=True)
     # Those three, to their fixed point and in the report; the report of
     # the other 48 is copied from the previous analysis.
     assert {id(probe) for probe in walked} == {id(item) for item in seeds.first_walk} and len(walked) <= 9
@@ -187,9 +187,27 @@ def test_nothing_is_reused_when_a_macro_or_the_config_changes() -> None:
     text = "config = { max_strlen = 64 }\n" + PAD + "macro f(x) { x + 1 }\nBEGIN { @a = f(1); }\nEND { @b = 2; }\n" + PAD
     for edited in (text.replace("64", "32"), text.replace("x + 1", "x + 2"), text.replace("@b = 2", "@b = f(2)")):
         previous = parse(text)
-        previous_analysis = analyse(previous, FACTS)
+        previous_analysis = analyse(previous, FACTS, reusable=True)
         parsed = reparse(previous, edited)
         assert kept_items(previous, parsed)  # a real reparse
-        analysis = analyse(parsed, FACTS, previous=previous_analysis)
+        analysis = analyse(parsed, FACTS, previous=previous_analysis, reusable=True)
         assert not analysis.reused
         assert signature(analysis) == signature(analyse(parse(edited), FACTS))
+
+
+def test_a_copied_probe_keeps_the_struct_its_args_are() -> None:
+    """A probe on two tracepoints types `args` as a struct of the fields
+    both have; when its report is copied after an edit above it, that
+    struct is still there (same name, defined in the new analysis)."""
+    both = "tracepoint:syscalls:sys_enter_read,tracepoint:syscalls:sys_exit_read { @n[args.__syscall_nr] = count(); }\n"
+    text = PAD + "BEGIN { @a = 1; }\n" + PAD + both + PAD
+    previous = parse(text)
+    previous_analysis = analyse(previous, FACTS, reusable=True)
+    edited = text.replace("@a = 1;", "@a = 1; @b = 2;")
+    parsed = reparse(previous, edited)
+    analysis = analyse(parsed, FACTS, previous=previous_analysis, reusable=True)
+    assert analysis.reused and signature(analysis) == signature(analyse(parse(edited), FACTS))
+    field = next(n for n in analysis.types if isinstance(n, ast.FieldAccess) and n.field.text == "__syscall_nr")
+    record = analysis.types[field.base] if field.base in analysis.types else None
+    assert str(analysis.types[field]) == "int32"
+    assert record is not None and analysis.context.record(record) is not None

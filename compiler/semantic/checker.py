@@ -155,11 +155,15 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks, LoopChecks
         for frame in reversed(self.frames):
             name = frame.macro.name.text
             related.append(Related(frame.call.span, f"in the expansion of macro '{name}' here"))
-        key = (span.start, span.end, message)
-        if key in self._reported:
-            return
-        self._reported.add(key)
-        self.diagnostics.append(Diagnostic(severity, code, message, span, tuple(related), tuple(hints), tuple(fixes)))
+        self.add_reported(Diagnostic(severity, code, message, span, tuple(related), tuple(hints), tuple(fixes)))
+
+    def add_reported(self, diagnostic: Diagnostic) -> None:
+        """The diagnostic, unless one at the same place with the same
+        message is in already (reuse.Replay adds those it copies here too)."""
+        key = (diagnostic.span.start, diagnostic.span.end, diagnostic.message)
+        if key not in self._reported:
+            self._reported.add(key)
+            self.diagnostics.append(diagnostic)
 
     def warn(self, code: str, message: str, span: Span, **kwargs) -> None:
         self.report(code, message, span, severity=Severity.WARNING, **kwargs)
@@ -185,12 +189,9 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks, LoopChecks
             if not isinstance(item, (ast.Probe, ast.Function)):
                 continue
             start = self._lengths()
-            if self.reporting and self.replay is not None and self.replay.replays(self, item):
-                pass
-            elif isinstance(item, ast.Probe):
-                self.walk_probe(item)
-            else:
-                self.walk_function(item)
+            copied = self.reporting and self.replay is not None and self.replay.replays(self, item)
+            if not copied:
+                self.walk_probe(item) if isinstance(item, ast.Probe) else self.walk_function(item)
             ranges[id(item)] = (start, self._lengths())
 
     def _lengths(self) -> tuple[int, int, int, int]:
@@ -206,10 +207,7 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks, LoopChecks
         self.symbols.enter_item(probe)
         self.loops = 0
         self.probe_variables = {}
-        # The same in every walk (it reports nothing): worked out once.
-        if probe not in self.probe_args:
-            self.probe_args[probe] = self.probe_args_type(probe, real)
-        self.args_type = self.probe_args[probe]
+        self.args_type = self.args_of(probe)
         try:
             if probe.predicate is not None:
                 self.check_condition(probe.predicate)
@@ -220,6 +218,14 @@ class Checker(CallChecks, ExpressionChecks, TypeChecks, SymbolChecks, LoopChecks
             self.providers = ()
             self.scope = None
             self.symbols.enter_item(None)
+
+    def args_of(self, probe: ast.Probe):
+        """The type of the probe's `args` (defining its struct in self.ctx),
+        worked out once: it is the same in every walk, and reports nothing."""
+        if probe not in self.probe_args:
+            real = [ap for ap in probe.attach_points if not ap.is_error and ap.provider]
+            self.probe_args[probe] = self.probe_args_type(real)
+        return self.probe_args[probe]
 
     def walk_function(self, fn: ast.Function) -> None:
         self.function = fn

@@ -9,6 +9,7 @@ reported.
 
 from __future__ import annotations
 
+import zlib
 from typing import Optional
 
 from ..kernel import ctypes as C
@@ -24,7 +25,7 @@ _ARGS_FROM_PROTOTYPE = ("fentry", "fexit")
 
 
 class ProbeContext:
-    def probe_args_type(self, probe: ast.Probe, attach_points: list) -> Optional[T.Type]:
+    def probe_args_type(self, attach_points: list) -> Optional[T.Type]:
         formats: list[C.Tracepoint] = []
         for ap in attach_points:
             provider = canonical_provider(ap.provider.text) if ap.provider else None
@@ -39,7 +40,7 @@ class ProbeContext:
             formats.extend(found)
         if not formats:
             return T.UNKNOWN
-        return self._shared_args(formats, probe)
+        return self._shared_args(formats)
 
     def _tracepoint_formats(self, ap: ast.AttachPoint) -> Optional[list[C.Tracepoint]]:
         target = ap.part(ast.Role.TARGET)
@@ -71,7 +72,7 @@ class ProbeContext:
         fields = tuple(C.CField(name, ctype, 8 * i) for i, (name, ctype) in enumerate(proto.params))
         return [C.Tracepoint(provider, function.text, fields)]
 
-    def _shared_args(self, formats: list[C.Tracepoint], probe: ast.Probe) -> T.Type:
+    def _shared_args(self, formats: list[C.Tracepoint]) -> T.Type:
         first = formats[0]
         fields = [f for f in first.fields if not f.name.startswith("common_")]
         for other in formats[1:]:
@@ -81,7 +82,10 @@ class ProbeContext:
         if len(formats) == 1:
             name = f"{ARGS_RECORD_PREFIX}{first.category}_{first.event}"
         else:
-            name = f"{ARGS_RECORD_PREFIX}probe_{probe.span.start}"
+            # Named by its attach points, not by where the probe is: an edit
+            # elsewhere must not rename it (reuse.py copies types across edits).
+            points = "\n".join(f"{f.category}:{f.event}" for f in formats)
+            name = f"{ARGS_RECORD_PREFIX}probe_{zlib.crc32(points.encode()):08x}"
         record = C.CRecord("struct", name, size, tuple(fields))
         return self.ctx.define_record(record)
 

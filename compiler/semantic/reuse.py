@@ -174,12 +174,10 @@ class Replay:
         if (None in diagnostics or any(symbol is None for _, symbol in references)
                 or any(symbol is None or not moved[0] for symbol, _, moved in names)):  # fmt: skip
             return False
+        checker.args_of(item)  # its struct, which the copied types name, is this analysis's too
         symbols.touched[id(item)] = set(old.symbols.touched.get(id(item), ()))
         for diagnostic in diagnostics:
-            key = (diagnostic.span.start, diagnostic.span.end, diagnostic.message)
-            if key not in checker._reported:
-                checker._reported.add(key)
-                checker.diagnostics.append(diagnostic)
+            checker.add_reported(diagnostic)
         checker.types.update(old.types[t0:t1])
         checker.references.update(references)
         for symbol, use, (_, span) in names:
