@@ -58,7 +58,9 @@ class Snapshot:
             from compiler.semantic.analysis import analyse
 
             previous, self.base_analysis = self.base_analysis, None
-            self._analysis = analyse(self.parsed, self.facts_provider(), name=self.name, previous=previous)
+            self._analysis = analyse(
+                self.parsed, self.facts_provider(), name=self.name, previous=previous, reusable=True
+            )
         return self._analysis
 
     @property

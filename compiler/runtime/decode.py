@@ -249,7 +249,7 @@ def read_map_chunks(info: MapInfo, chunks: Iterable) -> list[tuple[object, objec
     first = next(chunks)
     entries = _read_fast(info, first)
     if entries is None:
-        return read_map(info, type(first).joined(first.shape, [first, *chunks]))
+        return read_map(info, type(first).joined([first, *chunks]))  # mapread.RawMap
     entries.by_key = entries.as_dict()
     for chunk in chunks:
         more = _read_fast(info, chunk)

@@ -158,20 +158,8 @@ def _tracepoint_programs(event_fd: int) -> Optional[list[int]]:
 
 
 def _destroy_all(links: list[int]) -> None:
-    if not links:
-        return
-    destroy = libbpf.lib().bpf_link__destroy
-    if len(links) < _PARALLEL_DETACH:
-        for link in links:
-            destroy(link)
-        return
-    # Detaching a tracepoint waits for RCU grace periods in the kernel, one
-    # after the other (40 tracepoints: 2.9 s). Part of that wait overlaps
-    # across threads (40: 1.4 s), and ctypes lets go of the GIL during the call.
-    from concurrent.futures import ThreadPoolExecutor  # only for many links: it imports logging
-
-    with ThreadPoolExecutor(max_workers=min(16, len(links))) as pool:
-        list(pool.map(destroy, links))
+    if links:
+        _each(libbpf.lib().bpf_link__destroy, links)
 
 
 def _close_all(fds: list[int]) -> None:
@@ -184,11 +172,20 @@ def _close_all(fds: list[int]) -> None:
         except OSError:
             pass
 
-    if len(fds) < _PARALLEL_DETACH:
-        for fd in fds:
-            close(fd)
-        return
-    from concurrent.futures import ThreadPoolExecutor
+    _each(close, fds)
 
-    with ThreadPoolExecutor(max_workers=min(16, len(fds))) as pool:
-        list(pool.map(close, fds))
+
+def _each(action, items: list) -> None:
+    """action(item) for every item: one after the other when they are few;
+    else in a thread pool. Detaching a tracepoint waits for RCU grace
+    periods in the kernel, one after the other (40 tracepoints: 2.9 s).
+    Part of that wait overlaps across threads (40: 1.4 s), and ctypes lets
+    go of the GIL during the call."""
+    if len(items) < _PARALLEL_DETACH:
+        for item in items:
+            action(item)
+        return
+    from concurrent.futures import ThreadPoolExecutor  # only for many links: it imports logging
+
+    with ThreadPoolExecutor(max_workers=min(16, len(items))) as pool:
+        list(pool.map(action, items))

@@ -56,11 +56,12 @@ class RawMap:
         ]  # fmt: skip
 
     @classmethod
-    def joined(cls, shape: "_Shape", chunks: list["RawMap"]) -> "RawMap":
+    def joined(cls, chunks: list["RawMap"]) -> "RawMap":
+        """One map of the batches (at least one) a map was read in."""
         if len(chunks) == 1:
             return chunks[0]
         keys = b"".join(c.keys for c in chunks)
-        return cls(shape, keys, b"".join(c.values for c in chunks), sum(c.count for c in chunks))
+        return cls(chunks[0].shape, keys, b"".join(c.values for c in chunks), sum(c.count for c in chunks))
 
     @classmethod
     def of_entries(cls, shape: "_Shape", entries: list[Entry]) -> "RawMap":
@@ -91,7 +92,7 @@ def read_chunks(map_fd: int, key_size: int, value_size: int, percpu: bool, max_e
 
     shape = _Shape(key_size, value_size, percpu)
     if _is_array(map_fd):
-        yield read_raw(map_fd, key_size, value_size, percpu, max_entries)
+        yield RawMap.of_entries(shape, _read_array(map_fd, shape, max_entries))
         return
     batches: queue.SimpleQueue = queue.SimpleQueue()
 
@@ -169,7 +170,7 @@ def _read_array(map_fd: int, shape: _Shape, max_entries: int) -> list[Entry]:
 
 
 def _read_batch(map_fd: int, shape: _Shape, max_entries: int) -> RawMap:
-    return RawMap.joined(shape, list(_batches(map_fd, shape, max_entries)))  # never empty: the last call yields
+    return RawMap.joined(list(_batches(map_fd, shape, max_entries)))  # never empty: the last call yields
 
 
 def _batches(map_fd: int, shape: _Shape, max_entries: int) -> Iterator[RawMap]:

@@ -72,10 +72,13 @@ def analyse(
     name: str = "stdin",
     positional: Optional[tuple[str, ...]] = None,
     previous: Optional["Analysis"] = None,
+    reusable: bool = False,
 ) -> Analysis:
-    """`previous`: the analysis of this document before an edit, whose
-    parse `text` was reparsed from (syntax.incremental); the symbols the
-    edit cannot have changed keep their types from it (reuse.py)."""
+    """`reusable`: keep what the analysis of the next edit may reuse (an
+    editor's documents; reuse.py). `previous`: such an analysis of this
+    document before an edit, whose parse `text` was reparsed from
+    (syntax.incremental); the symbols the edit cannot have changed keep
+    their types from it."""
     parsed = text if isinstance(text, ParseResult) else parse(text, name)
     facts = facts if facts is not None else NoFacts()
     options = Options(unsafe=unsafe, positional=positional)
@@ -97,12 +100,10 @@ def analyse(
     checker = run.checker
     diagnostics = list(parsed.diagnostics) + run.diagnostics + checker.diagnostics
     record = None
-    if run.walked and not any(d.code == "internal-error" for d in run.diagnostics):
+    if reusable and run.walked and not any(d.code == "internal-error" for d in run.diagnostics):
         record = reuse.record(parsed.program, parsed.source.data, checker, facts, options)
-    analysis = Analysis(parsed, diagnostics, checker.types, checker.references, checker.symbols.all(), checker.ctx)
-    analysis.walk_record = record
-    analysis.reused = run.seeds is not None
-    return analysis
+    return Analysis(parsed, diagnostics, checker.types, checker.references, checker.symbols.all(), checker.ctx,
+                    walk_record=record, reused=run.seeds is not None)  # fmt: skip
 
 
 @dataclass

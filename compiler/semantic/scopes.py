@@ -89,8 +89,8 @@ class SymbolTable:
         self.callables: dict[tuple[str, str], Symbol] = {}
         self.params: dict[int, Symbol] = {}
         self.changes = 0  # bumped whenever a type widens
-        # The symbols each probe or fn touched in the latest walk, by id()
-        # of the item: map names and variable keys. An edit's re-analysis
+        # The symbols each probe or fn touched in this analysis's walks, by
+        # id() of the item: map names and variable keys. An edit's re-analysis
         # reads them (reuse.py) to tell which items it can leave as they were.
         self.touched: dict[int, set] = {}
         self._here: Optional[set] = None
