@@ -33,6 +33,7 @@ from typing import Optional
 
 from ..source import Span
 from ..syntax import ast
+from . import types as T
 from .scopes import MapSymbol, SymbolTable, VariableSymbol
 
 # The per-walk state of a map symbol (its declaration comes from the
@@ -59,6 +60,8 @@ class WalkRecord:
     names: list  # (symbol, is a use, span)
     ranges: dict[int, tuple]
     has_macros: bool
+    probe_args: dict  # probe -> the type of its `args` (Checker.probe_args)
+    context: object  # the TypeContext, which defines the structs of those types
 
 
 def record(program: ast.Program, data: bytes, checker, facts, options) -> WalkRecord:
@@ -67,7 +70,7 @@ def record(program: ast.Program, data: bytes, checker, facts, options) -> WalkRe
         tuple(program.items), [item.span.start for item in ordered], ordered,
         _others(program, data), checker.symbols, facts, options,
         list(checker.diagnostics), list(checker.types.items()), list(checker.references.items()),
-        list(checker.name_log), dict(checker.item_ranges), bool(checker.macros),
+        list(checker.name_log), dict(checker.item_ranges), bool(checker.macros), checker.probe_args, checker.ctx,
     )  # fmt: skip
 
 
@@ -174,7 +177,7 @@ class Replay:
         if (None in diagnostics or any(symbol is None for _, symbol in references)
                 or any(symbol is None or not moved[0] for symbol, _, moved in names)):  # fmt: skip
             return False
-        checker.args_of(item)  # its struct, which the copied types name, is this analysis's too
+        self.adopt_args(checker, item)
         symbols.touched[id(item)] = set(old.symbols.touched.get(id(item), ()))
         for diagnostic in diagnostics:
             checker.add_reported(diagnostic)
@@ -183,6 +186,19 @@ class Replay:
         for symbol, use, (_, span) in names:
             checker.add_name(symbol, span, use)
         return True
+
+    def adopt_args(self, checker, probe) -> None:
+        """The type of the probe's `args` as worked out before (for a probe
+        on many tracepoints, merging their formats again would cost more
+        than the rest of the copy), and the struct it names, which the
+        copied types refer to, defined in this analysis too."""
+        if probe not in self.previous.probe_args:
+            checker.args_of(probe)
+            return
+        args = checker.probe_args[probe] = self.previous.probe_args[probe]
+        struct = self.previous.context.local_records.get((args.kind, args.name)) if isinstance(args, T.CRecord) else None
+        if struct is not None:
+            checker.ctx.define_record(struct)
 
     def translate(self, symbols: SymbolTable, symbol):
         """The symbol of this analysis that stands for one of the previous."""
